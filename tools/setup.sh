@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Brings this machine up to what eda-shop needs, and skips whatever is already there:
+#   - redis-server (Debian's package),
+#   - a virtual environment (.venv) with the locked Python dependencies,
+#   - the Dapr CLI and runtime (daprd) at the pinned versions in ~/.dapr/bin, built from
+#     the Go module proxy when no install of that version exists.
+# Every version comes from tools/versions.env. Safe to run again and again.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=versions.env
+source "$root/tools/versions.env"
+dapr_bin="${DAPR_INSTALL_DIR:-$HOME/.dapr/bin}"
+venv="$root/.venv"
+
+step() { printf '==> %s\n' "$*"; }
+fail() { printf 'setup: %s\n' "$*" >&2; exit 1; }
+timed() {  # timed LABEL COMMAND...: run a step and say how long it took
+  local label=$1 start=$SECONDS; shift
+  "$@"
+  printf '    %s: done in %ss\n' "$label" $((SECONDS - start))
+}
+
+need_root_for() {
+  [ "$(id -u)" -eq 0 ] || fail "$1 is missing and installing it needs root: run 'sudo apt-get install -y $1'"
+}
+
+setup_redis() {
+  if ! command -v redis-server >/dev/null; then
+    need_root_for redis-server
+    step "installing redis-server from Debian"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  fi
+  local have
+  have=$(redis-server --version | sed -E 's/.*v=([0-9.]+).*/\1/')
+  if [ "$(printf '%s\n%s\n' "$REDIS_MIN_VERSION" "$have" | sort -V | head -n1)" != "$REDIS_MIN_VERSION" ]; then
+    fail "redis-server $have is older than $REDIS_MIN_VERSION: run 'sudo apt-get install -y redis-server' from a newer Debian"
+  fi
+  step "redis-server $have"
+}
+
+setup_venv() {
+  local lock="$root/requirements.lock" stamp="$venv/.requirements.lock"
+  if [ -f "$stamp" ] && cmp -s "$lock" "$stamp"; then
+    step "Python environment up to date (.venv)"
+    return
+  fi
+  python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+    || fail "Python 3.11 or newer is needed: run 'sudo apt-get install -y python3'"
+  python3 -c 'import venv, ensurepip' 2>/dev/null \
+    || fail "Python's venv module is missing: run 'sudo apt-get install -y python3-venv'"
+  step "installing locked Python dependencies into .venv"
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes -r "$lock"
+  cp "$lock" "$stamp"
+}
+
+installed_version() {  # installed_version BINARY: the version a Dapr binary reports, or nothing
+  [ -x "$1" ] && "$1" --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n1 || true
+}
+
+go_build() {  # go_build MODULE_DIR PACKAGE OUTPUT [GO BUILD FLAGS...]
+  local dir=$1 pkg=$2 out=$3; shift 3
+  command -v go >/dev/null || fail "Go is needed to build $(basename "$out"): run 'sudo apt-get install -y golang' (or install Go >= $(awk '/^go /{print $2}' "$dir/go.mod"))"
+  mkdir -p "$dapr_bin"
+  # Build beside the target, then move: a half-written binary is never left in place.
+  (cd "$dir" && go build -trimpath "$@" -o "$out.partial" "$pkg")
+  mv "$out.partial" "$out"
+}
+
+setup_dapr_cli() {
+  if [ "$(installed_version "$dapr_bin/dapr")" = "$DAPR_CLI_VERSION" ]; then
+    step "Dapr CLI $DAPR_CLI_VERSION already in $dapr_bin"
+    return
+  fi
+  step "building the Dapr CLI $DAPR_CLI_VERSION from the Go module proxy"
+  go_build "$root/tools/dapr-cli" github.com/dapr/cli "$dapr_bin/dapr" \
+    -ldflags "-s -w -X main.version=$DAPR_CLI_VERSION"
+}
+
+setup_daprd() {
+  if [ "$(installed_version "$dapr_bin/daprd")" = "$DAPR_RUNTIME_VERSION" ]; then
+    step "Dapr runtime $DAPR_RUNTIME_VERSION already in $dapr_bin"
+    return
+  fi
+  step "building the Dapr runtime $DAPR_RUNTIME_VERSION from the Go module proxy (the first build takes a while)"
+  # daprd must be built with a components tag; without one it panics on start by design.
+  go_build "$root/tools/dapr-runtime" github.com/dapr/dapr/cmd/daprd "$dapr_bin/daprd" \
+    -tags stablecomponents \
+    -ldflags "-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$DAPR_RUNTIME_VERSION"
+}
+
+main() {
+  local start=$SECONDS
+  timed "redis" setup_redis
+  timed "python" setup_venv
+  timed "dapr CLI" setup_dapr_cli
+  timed "daprd" setup_daprd
+  step "set-up complete in $((SECONDS - start))s"
+}
+
+main "$@"
