@@ -1,0 +1,22 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both set up first.
+SHELL := /bin/bash
+export PATH := $(CURDIR)/.venv/bin:$(HOME)/.dapr/bin:$(PATH)
+
+.PHONY: setup run down test lock
+
+setup:  ## install Redis, the Python environment and the Dapr CLI and runtime, as needed
+	@tools/setup.sh
+
+run: setup  ## run every app with its sidecar and a private Redis
+	@tools/run.sh
+
+down:  ## stop whatever `make run` left behind
+	-@dapr stop -f . 2>/dev/null
+	@tools/redis.sh stop .run/redis
+
+test: setup  ## unit, integration (real sidecars) and end-to-end tests
+	pytest
+
+lock:  ## resolve requirements.in into requirements.lock, with hashes
+	python -m pip install --quiet pip-tools
+	pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-header -o requirements.lock requirements.in

@@ -1,0 +1,76 @@
+"""What every repository over the Dapr state API shares: reads with ETags and
+first-write-wins writes.
+
+Each write touches one key. Redis runs a Dapr state transaction as MULTI/EXEC, where
+one operation failing its ETag check does not undo the others, so a multi-key
+transaction cannot be all-or-nothing under concurrency; single-key writes can.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import grpc
+from dapr.aio.clients import DaprClient
+from dapr.clients.grpc._state import Concurrency, Consistency, StateOptions
+
+# First-write-wins: a write carrying an ETag fails if anyone wrote the key since it
+# was read; a write without one only creates a key that does not exist yet.
+FIRST_WRITE = StateOptions(concurrency=Concurrency.first_write, consistency=Consistency.strong)
+
+
+class ConcurrencyError(Exception):
+    """Someone else changed the key between our read and our write: read again."""
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Versioned(Generic[T]):
+    """A value as read, with the ETag a write must present to replace it."""
+
+    value: T
+    etag: str
+
+
+class StateRepository:
+    """One Dapr state store, read and written key by key."""
+
+    def __init__(self, client: DaprClient, store: str) -> None:
+        self._client = client
+        self._store = store
+
+    async def read(self, key: str) -> Versioned[bytes] | None:
+        found = await self._client.get_state(self._store, key)
+        return Versioned(found.data, found.etag) if found.data else None
+
+    async def read_many(self, keys: Iterable[str]) -> dict[str, Versioned[bytes]]:
+        found = await self._client.get_bulk_state(self._store, list(keys))
+        return {item.key: Versioned(item.data, item.etag) for item in found.items if item.data}
+
+    async def replace(self, key: str, data: str, etag: str) -> None:
+        """Write `data` if the key still has `etag`; raise ConcurrencyError if not."""
+        try:
+            await self._client.save_state(self._store, key, data, etag=etag, options=FIRST_WRITE)
+        except Exception as error:
+            if _grpc_code(error) == grpc.StatusCode.ABORTED:
+                raise ConcurrencyError(key) from error
+            raise
+
+    async def create(self, key: str, data: str) -> bool:
+        """Write `data` only if the key does not exist; False if it already did."""
+        try:
+            await self._client.save_state(self._store, key, data, options=FIRST_WRITE)
+        except Exception:
+            # Redis answers "key exists" with an unspecific error: look before judging.
+            if await self.read(key) is not None:
+                return False
+            raise
+        return True
+
+
+def _grpc_code(error: Exception) -> grpc.StatusCode | None:
+    # The SDK wraps the gRPC error, whose status code tells an ETag mismatch (ABORTED).
+    cause = error.__cause__
+    return cause.code() if isinstance(cause, grpc.aio.AioRpcError) else None

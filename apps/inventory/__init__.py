@@ -1,0 +1,1 @@
+"""inventory: keeps stock levels and reserves stock for orders, all or nothing."""

@@ -1,0 +1,81 @@
+"""Assembly of the inventory app: routes, the Dapr client, the service, the catalogue."""
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from dapr.aio.clients import DaprClient
+from fastapi import Depends, FastAPI, HTTPException, Request, status
+
+from common.apps import add_health_route
+from common.delivery import event_endpoint, unrouted_event
+from common.logs import configure_logging
+from common.publisher import EventPublisher
+from contracts.events import OrderPlaced
+from inventory.model import StockView
+from inventory.service import InventoryService
+from inventory.settings import Settings
+from inventory.store import DaprStockStore
+
+log = logging.getLogger("inventory")
+
+# The sidecar starts after the app's port opens, so the catalogue is loaded in the
+# background; /healthz says 503 until then, and Dapr delivers no events before that.
+CATALOGUE_ATTEMPTS = 60
+CATALOGUE_RETRY_SECONDS = 1.0
+
+
+def create_app(settings: Settings | None = None, service: InventoryService | None = None) -> FastAPI:
+    """The inventory app. Without `service`, it builds one on the app's own sidecar."""
+    settings = settings or Settings()
+    configure_logging("inventory")
+    catalogue = json.loads(settings.catalogue_path.read_text())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if service is not None:
+            app.state.service = service
+            await load_catalogue(app, catalogue)
+            yield
+            return
+        async with DaprClient(address=settings.dapr_grpc_address) as client:
+            app.state.service = InventoryService(DaprStockStore(client), EventPublisher(client))
+            loading = asyncio.create_task(load_catalogue(app, catalogue))
+            yield
+            loading.cancel()
+
+    app = FastAPI(title="inventory", lifespan=lifespan)
+    add_health_route(app)
+    app.get("/stock/{sku}")(get_stock)
+    # Paths named by the routing rules in components/subscriptions.yaml.
+    app.post("/events/order-placed")(event_endpoint(OrderPlaced, InventoryService.order_placed))
+    app.post("/events/unrouted")(unrouted_event)
+    return app
+
+
+async def load_catalogue(app: FastAPI, catalogue: dict[str, int]) -> None:
+    for _ in range(CATALOGUE_ATTEMPTS):
+        try:
+            await app.state.service.load_catalogue(catalogue)
+        except Exception as error:  # the sidecar is not up yet: try again shortly
+            log.info("waiting for the sidecar to load the catalogue", extra={"reason": str(error)})
+            await asyncio.sleep(CATALOGUE_RETRY_SECONDS)
+            continue
+        app.state.ready = True
+        log.info("catalogue loaded: %d SKUs", len(catalogue))
+        return
+    log.error("gave up loading the catalogue; the app stays unhealthy")
+
+
+def get_service(request: Request) -> InventoryService:
+    return request.app.state.service
+
+
+async def get_stock(sku: str, service: Annotated[InventoryService, Depends(get_service)]) -> StockView:
+    level = await service.stock(sku)
+    if level is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no SKU {sku}")
+    return StockView(sku=level.sku, available=level.available, reserved=level.reserved)

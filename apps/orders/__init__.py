@@ -1,0 +1,1 @@
+"""orders: takes order commands and keeps each order's state through the saga."""

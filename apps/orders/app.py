@@ -1,0 +1,70 @@
+"""Assembly of the orders app: routes, the Dapr client, the service."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from dapr.aio.clients import DaprClient
+from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response, status
+
+from common.apps import add_health_route
+from common.delivery import event_endpoint, unrouted_event
+from common.logs import configure_logging
+from common.publisher import EventPublisher
+from contracts.events import StockRejected, StockReserved
+from orders.model import Order, OrderAccepted, PlaceOrder
+from orders.service import OrdersService
+from orders.settings import Settings
+from orders.store import DaprOrderStore
+
+
+def create_app(settings: Settings | None = None, service: OrdersService | None = None) -> FastAPI:
+    """The orders app. Without `service`, it builds one on the app's own sidecar."""
+    settings = settings or Settings()
+    configure_logging("orders")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if service is not None:
+            app.state.service, app.state.ready = service, True
+            yield
+            return
+        async with DaprClient(address=settings.dapr_grpc_address) as client:
+            app.state.service = OrdersService(DaprOrderStore(client), EventPublisher(client))
+            app.state.ready = True
+            yield
+
+    app = FastAPI(title="orders", lifespan=lifespan)
+    add_health_route(app)
+    app.post("/orders", status_code=status.HTTP_202_ACCEPTED)(place_order)
+    app.get("/orders/{order_id}")(get_order)
+    # Paths named by the routing rules in components/subscriptions.yaml.
+    app.post("/events/stock-reserved")(event_endpoint(StockReserved, OrdersService.stock_reserved))
+    app.post("/events/stock-rejected")(event_endpoint(StockRejected, OrdersService.stock_rejected))
+    app.post("/events/unrouted")(unrouted_event)
+    return app
+
+
+def get_service(request: Request) -> OrdersService:
+    return request.app.state.service
+
+
+Service = Annotated[OrdersService, Depends(get_service)]
+
+
+async def place_order(
+    command: PlaceOrder,
+    response: Response,
+    service: Service,
+    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=128)] = None,
+) -> OrderAccepted:
+    order = await service.place(command, idempotency_key)
+    response.headers["Location"] = f"/orders/{order.order_id}"
+    return OrderAccepted(order_id=order.order_id, status=order.status)
+
+
+async def get_order(order_id: str, service: Service) -> Order:
+    order = await service.get(order_id)
+    if order is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no order {order_id}")
+    return order

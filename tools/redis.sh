@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# A private Redis for eda-shop: its own port, its own data folder, AOF on, loopback only.
+#   tools/redis.sh start PORT DIR   starts it in the background (pid in DIR/redis.pid)
+#   tools/redis.sh stop DIR         stops the one started with that DIR, by its pid
+set -euo pipefail
+
+case "${1:-}" in
+  start)
+    port=$2 dir=$3
+    mkdir -p "$dir"
+    if redis-cli -p "$port" ping >/dev/null 2>&1; then
+      echo "redis: already serving on 127.0.0.1:$port"
+      exit 0
+    fi
+    redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" \
+      --appendonly yes --appendfsync everysec --save "" \
+      --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"
+    for _ in $(seq 50); do
+      redis-cli -p "$port" ping >/dev/null 2>&1 && { echo "redis: serving on 127.0.0.1:$port (data in $dir)"; exit 0; }
+      sleep 0.1
+    done
+    echo "redis: did not start on port $port; see $dir/redis.log" >&2
+    exit 1
+    ;;
+  stop)
+    pidfile="$2/redis.pid"
+    [ -f "$pidfile" ] || exit 0
+    kill "$(cat "$pidfile")" 2>/dev/null || true
+    rm -f "$pidfile"
+    ;;
+  *)
+    echo "usage: tools/redis.sh start PORT DIR | stop DIR" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `make run`: a private Redis, then every app with its sidecar through `dapr run -f .`.
+# Ctrl-C stops the apps, their sidecars and the Redis this script started.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+redis_port=${REDIS_PORT:-6380}
+redis_dir="$root/.run/redis"
+
+tools/redis.sh start "$redis_port" "$redis_dir"
+trap 'tools/redis.sh stop "$redis_dir"' EXIT
+export REDIS_HOST="127.0.0.1:$redis_port"
+
+cat <<INFO
+==> starting eda-shop (Ctrl-C stops everything)
+    orders      http://127.0.0.1:8001   sidecar http://127.0.0.1:3501
+    inventory   http://127.0.0.1:8002   sidecar http://127.0.0.1:3502
+    redis       127.0.0.1:$redis_port
+
+    try:  dapr invoke --app-id orders --method orders --verb POST \\
+            --data '{"customer_id": "c-1", "items": [{"sku": "tea-sencha", "quantity": 2}]}'
+INFO
+dapr run -f .
