@@ -50,8 +50,10 @@ setup_venv() {
     || fail "Python 3.11 or newer is needed: run 'sudo apt-get install -y python3'"
   python3 -c 'import venv, ensurepip' 2>/dev/null \
     || fail "Python's venv module is missing: run 'sudo apt-get install -y python3-venv'"
-  step "installing locked Python dependencies into .venv"
-  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  step "creating .venv with the locked Python dependencies"
+  # Made anew whenever the lock changes, so it holds exactly what the lock says.
+  rm -rf "$venv"
+  python3 -m venv "$venv"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes -r "$lock"
   cp "$lock" "$stamp"
 }

@@ -8,7 +8,7 @@ transaction cannot be all-or-nothing under concurrency; single-key writes can.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 import grpc
 from dapr.aio.clients import DaprClient
@@ -34,8 +34,22 @@ class Versioned(Generic[T]):
     etag: str
 
 
-class StateRepository:
-    """One Dapr state store, read and written key by key."""
+class State(Protocol):
+    """A key-value state store, read and written key by key. Values are bytes out, str in."""
+
+    async def read(self, key: str) -> Versioned[bytes] | None: ...
+
+    async def read_many(self, keys: Iterable[str]) -> dict[str, Versioned[bytes]]: ...
+
+    async def replace(self, key: str, data: str, etag: str) -> None:
+        """Write `data` if the key still has `etag`; raise ConcurrencyError if not."""
+
+    async def create(self, key: str, data: str) -> bool:
+        """Write `data` only if the key does not exist; False if it already did."""
+
+
+class DaprState:
+    """A Dapr state store, through the app's sidecar."""
 
     def __init__(self, client: DaprClient, store: str) -> None:
         self._client = client
@@ -50,7 +64,6 @@ class StateRepository:
         return {item.key: Versioned(item.data, item.etag) for item in found.items if item.data}
 
     async def replace(self, key: str, data: str, etag: str) -> None:
-        """Write `data` if the key still has `etag`; raise ConcurrencyError if not."""
         try:
             await self._client.save_state(self._store, key, data, etag=etag, options=FIRST_WRITE)
         except Exception as error:
@@ -59,7 +72,6 @@ class StateRepository:
             raise
 
     async def create(self, key: str, data: str) -> bool:
-        """Write `data` only if the key does not exist; False if it already did."""
         try:
             await self._client.save_state(self._store, key, data, options=FIRST_WRITE)
         except Exception:

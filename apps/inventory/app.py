@@ -14,11 +14,13 @@ from common.apps import add_health_route
 from common.delivery import event_endpoint, unrouted_event
 from common.logs import configure_logging
 from common.publisher import EventPublisher
+from common.state import DaprState
 from contracts.events import OrderPlaced
+from contracts.names import INVENTORY_STORE
 from inventory.model import StockView
 from inventory.service import InventoryService
 from inventory.settings import Settings
-from inventory.store import DaprStockStore
+from inventory.store import StockStore
 
 log = logging.getLogger("inventory")
 
@@ -42,7 +44,8 @@ def create_app(settings: Settings | None = None, service: InventoryService | Non
             yield
             return
         async with DaprClient(address=settings.dapr_grpc_address) as client:
-            app.state.service = InventoryService(DaprStockStore(client), EventPublisher(client))
+            store = StockStore(DaprState(client, INVENTORY_STORE))
+            app.state.service = InventoryService(store, EventPublisher(client))
             loading = asyncio.create_task(load_catalogue(app, catalogue))
             yield
             loading.cancel()

@@ -11,11 +11,13 @@ from common.apps import add_health_route
 from common.delivery import event_endpoint, unrouted_event
 from common.logs import configure_logging
 from common.publisher import EventPublisher
+from common.state import DaprState
 from contracts.events import StockRejected, StockReserved
+from contracts.names import ORDERS_STORE
 from orders.model import Order, OrderAccepted, PlaceOrder
 from orders.service import OrdersService
 from orders.settings import Settings
-from orders.store import DaprOrderStore
+from orders.store import OrderStore
 
 
 def create_app(settings: Settings | None = None, service: OrdersService | None = None) -> FastAPI:
@@ -30,7 +32,8 @@ def create_app(settings: Settings | None = None, service: OrdersService | None =
             yield
             return
         async with DaprClient(address=settings.dapr_grpc_address) as client:
-            app.state.service = OrdersService(DaprOrderStore(client), EventPublisher(client))
+            store = OrderStore(DaprState(client, ORDERS_STORE))
+            app.state.service = OrdersService(store, EventPublisher(client))
             app.state.ready = True
             yield
 

@@ -5,7 +5,7 @@ from orders.model import Order, OrderStatus, PlaceOrder, can_move
 
 
 def place_order(order_id: str, command: PlaceOrder) -> tuple[Order, OrderPlaced]:
-    order = Order(order_id=order_id, customer_id=command.customer_id, items=command.items)
+    order = Order(order_id=order_id, customer_id=command.customer_id, items=tuple(command.items))
     return order, announce_placed(order)
 
 

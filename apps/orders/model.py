@@ -38,7 +38,9 @@ class PlaceOrder(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     customer_id: str = Field(min_length=1, max_length=64)
-    items: tuple[OrderLine, ...] = Field(min_length=1, max_length=50)
+    # A list, not a tuple: pydantic reports a bad line of a tuple twice (the line, and
+    # the tuple as too short), and a 422 should name only the field that is wrong.
+    items: list[OrderLine] = Field(min_length=1, max_length=50)
 
 
 class Order(BaseModel):

@@ -1,0 +1,57 @@
+"""Processes the tests start: each logs to its own file, is watched for an early death,
+and is stopped by its own PID, never by name."""
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+STOP_TIMEOUT = 10.0
+
+
+class Process:
+    def __init__(
+        self, name: str, argv: Sequence[str], log_dir: Path,
+        env: Mapping[str, str] | None = None, cwd: Path | None = None,
+    ) -> None:
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self._log = self.log_path.open("wb")
+        self._popen = subprocess.Popen(
+            list(argv), stdout=self._log, stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})}, cwd=cwd, start_new_session=True,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self._popen.pid
+
+    def alive(self) -> bool:
+        return self._popen.poll() is None
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def wait_ready(self, ready: Callable[[], bool], timeout: float) -> None:
+        """Wait until `ready()`; fail at once, with the log, if the process has died."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise RuntimeError(f"{self.name} exited with {self._popen.returncode}:\n{self.log_tail()}")
+            if ready():
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} not ready after {timeout}s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL after a grace period; only this process, by its PID."""
+        if self.alive():
+            self._popen.send_signal(signal.SIGTERM)
+            try:
+                self._popen.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self._popen.kill()
+                self._popen.wait()
+        self._log.close()

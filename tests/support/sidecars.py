@@ -1,0 +1,101 @@
+"""A private Redis and apps with real daprd sidecars, as the integration tier runs them.
+
+Every port is pinned (and differs from `make run`'s), so the two can run side by side.
+"""
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from tests.support.processes import Process
+
+ROOT = Path(__file__).resolve().parents[2]
+DAPRD = Path.home() / ".dapr" / "bin" / "daprd"
+START_TIMEOUT = 30.0
+
+
+def require_tool(path: str | Path, install: str) -> str:
+    """The tool's path; a set-up failure naming what to run when it is missing."""
+    found = shutil.which(str(path))
+    if found is None:
+        raise RuntimeError(f"{path} is missing: run `{install}`")
+    return found
+
+
+def start_redis(port: int, data_dir: Path, log_dir: Path) -> Process:
+    server = require_tool("redis-server", "make setup")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    redis = Process(
+        "redis",
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
+         "--appendonly", "yes", "--save", ""],
+        log_dir,
+    )
+    redis.wait_ready(lambda: _redis_answers(port), START_TIMEOUT)
+    return redis
+
+
+def _redis_answers(port: int) -> bool:
+    ping = subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True)
+    return ping.stdout.strip() == "PONG"
+
+
+@dataclass(frozen=True)
+class Ports:
+    app: int
+    dapr_http: int
+    dapr_grpc: int
+    metrics: int
+
+
+class AppWithSidecar:
+    """One app (uvicorn) and its daprd, started together and stopped together."""
+
+    def __init__(self, app_id: str, ports: Ports, redis_port: int, log_dir: Path) -> None:
+        self.app_id = app_id
+        self.ports = ports
+        self.url = f"http://127.0.0.1:{ports.app}"
+        self.dapr_url = f"http://127.0.0.1:{ports.dapr_http}"
+        self.app = Process(
+            app_id,
+            [str(ROOT / ".venv" / "bin" / "uvicorn"), "--app-dir", str(ROOT / "apps"), "--factory",
+             f"{app_id}.app:create_app", "--host", "127.0.0.1", "--port", str(ports.app)],
+            log_dir,
+            env={"DAPR_GRPC_PORT": str(ports.dapr_grpc), "DAPR_HTTP_PORT": str(ports.dapr_http)},
+        )
+        self.sidecar = Process(
+            f"{app_id}-daprd",
+            [require_tool(DAPRD, "make setup"), "--app-id", app_id, "--app-port", str(ports.app),
+             "--dapr-http-port", str(ports.dapr_http), "--dapr-grpc-port", str(ports.dapr_grpc),
+             "--metrics-port", str(ports.metrics), "--resources-path", str(ROOT / "components"),
+             "--config", str(ROOT / "dapr-config" / "config.yaml"), "--app-protocol", "http",
+             "--enable-app-health-check", "--app-health-check-path", "/healthz",
+             "--app-health-probe-interval", "1", "--placement-host-address", "",
+             "--scheduler-host-address", "", "--log-level", "info"],
+            log_dir,
+            env={"REDIS_HOST": f"127.0.0.1:{redis_port}"},
+        )
+
+    def wait_ready(self) -> None:
+        self.sidecar.wait_ready(lambda: _answers(f"{self.dapr_url}/v1.0/healthz", 204), START_TIMEOUT)
+        self.app.wait_ready(lambda: _answers(f"{self.url}/healthz", 200), START_TIMEOUT)
+
+    def check_alive(self) -> None:
+        """Fail fast, with the logs, when the app or its sidecar has died."""
+        for process in (self.app, self.sidecar):
+            if not process.alive():
+                raise RuntimeError(f"{process.name} died:\n{process.log_tail()}")
+
+    def stop(self) -> None:
+        self.sidecar.stop()
+        self.app.stop()
+
+
+def _answers(url: str, status: int) -> bool:
+    try:
+        return requests.get(url, timeout=1).status_code == status
+    except requests.ConnectionError:
+        return False

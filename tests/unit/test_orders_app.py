@@ -1,0 +1,125 @@
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from contracts.events import OrderPlaced, StockRejected, StockReserved
+from orders.app import create_app
+from orders.service import OrdersService
+from orders.settings import Settings
+from orders.store import OrderStore
+from tests.unit.events import delivered
+from tests.unit.fakes import InMemoryState, RecordingPublisher
+
+AN_ORDER = {"customer_id": "c-1", "items": [{"sku": "tea-sencha", "quantity": 2}]}
+
+
+@pytest.fixture
+def publisher() -> RecordingPublisher:
+    return RecordingPublisher()
+
+
+@pytest.fixture
+def client(publisher: RecordingPublisher) -> Iterator[TestClient]:
+    service = OrdersService(OrderStore(InMemoryState()), publisher)
+    with TestClient(create_app(Settings(), service)) as client:
+        yield client
+
+
+def place(client: TestClient, **headers: str) -> str:
+    response = client.post("/orders", json=AN_ORDER, headers=headers)
+    assert response.status_code == 202, response.text
+    return response.json()["order_id"]
+
+
+def test_placing_an_order_stores_it_and_announces_it(client: TestClient, publisher: RecordingPublisher) -> None:
+    response = client.post("/orders", json=AN_ORDER)
+
+    assert response.status_code == 202
+    order_id = response.json()["order_id"]
+    assert response.json() == {"order_id": order_id, "status": "pending"}
+    assert response.headers["Location"] == f"/orders/{order_id}"
+    assert client.get(f"/orders/{order_id}").json() == {
+        "order_id": order_id,
+        "customer_id": "c-1",
+        "items": AN_ORDER["items"],
+        "status": "pending",
+        "reason": None,
+    }
+    assert publisher.published == [
+        OrderPlaced.model_validate({"order_id": order_id, "customer_id": "c-1", "items": AN_ORDER["items"]})
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"items": AN_ORDER["items"]}, ["body", "customer_id"]),
+        ({**AN_ORDER, "customer_id": ""}, ["body", "customer_id"]),
+        ({**AN_ORDER, "items": []}, ["body", "items"]),
+        ({**AN_ORDER, "items": [{"sku": "tea", "quantity": 1}] * 51}, ["body", "items"]),
+        ({**AN_ORDER, "items": [{"sku": "tea", "quantity": 0}]}, ["body", "items", 0, "quantity"]),
+        ({**AN_ORDER, "items": [{"sku": "tea", "quantity": "two"}]}, ["body", "items", 0, "quantity"]),
+        ({**AN_ORDER, "coupon": "FREE"}, ["body", "coupon"]),
+    ],
+)
+def test_a_bad_order_gets_422_naming_the_field(
+    client: TestClient, publisher: RecordingPublisher, body: dict, field: list
+) -> None:
+    response = client.post("/orders", json=body)
+    assert response.status_code == 422
+    assert [error["loc"] for error in response.json()["detail"]] == [field]
+    assert publisher.published == []
+
+
+def test_a_repeated_idempotency_key_returns_the_first_order(client: TestClient) -> None:
+    first = place(client, **{"Idempotency-Key": "k-1"})
+    assert place(client, **{"Idempotency-Key": "k-1"}) == first
+    assert place(client, **{"Idempotency-Key": "k-2"}) != first
+
+
+def test_an_unknown_order_is_404(client: TestClient) -> None:
+    assert client.get("/orders/nope").status_code == 404
+
+
+def test_reserved_stock_moves_the_order_on_once(client: TestClient) -> None:
+    order_id = place(client)
+    event = delivered(StockReserved(order_id=order_id, items=({"sku": "tea-sencha", "quantity": 2},)))
+
+    for _ in range(2):  # the second delivery is a duplicate
+        assert client.post("/events/stock-reserved", json=event).json() == {"status": "SUCCESS"}
+    assert client.get(f"/orders/{order_id}").json()["status"] == "reserved"
+
+
+def test_rejected_stock_cancels_the_order(client: TestClient) -> None:
+    order_id = place(client)
+    event = delivered(StockRejected(order_id=order_id, reason="out_of_stock", skus=("tea-sencha",)))
+
+    assert client.post("/events/stock-rejected", json=event).json() == {"status": "SUCCESS"}
+    order = client.get(f"/orders/{order_id}").json()
+    assert (order["status"], order["reason"]) == ("cancelled", "out_of_stock")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b'{"id": "1", "type": "stock.reserved"}',
+        b'{"id": "1", "source": "x", "type": "stock.reserved", "specversion": "1.0", "data": {"order_id": 7}}',
+    ],
+)
+def test_a_malformed_event_is_dropped_to_the_dead_letters(client: TestClient, body: bytes) -> None:
+    response = client.post("/events/stock-reserved", content=body)
+    assert response.json() == {"status": "DROP"}
+
+
+def test_an_event_about_an_unknown_order_is_dropped(client: TestClient) -> None:
+    event = delivered(StockReserved(order_id="nope", items=({"sku": "tea", "quantity": 1},)))
+    assert client.post("/events/stock-reserved", json=event).json() == {"status": "DROP"}
+
+
+def test_unrouted_events_are_acknowledged_when_known_and_dropped_when_not(client: TestClient) -> None:
+    known = delivered(StockReserved(order_id="o", items=({"sku": "tea", "quantity": 1},)))
+    assert client.post("/events/unrouted", json=known).json() == {"status": "SUCCESS"}
+    assert client.post("/events/unrouted", json={**known, "type": "coupon.redeemed"}).json() == {"status": "DROP"}
+    assert client.post("/events/unrouted", content=b"[]").json() == {"status": "DROP"}
