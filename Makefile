@@ -15,7 +15,7 @@ down:  ## stop whatever `make run` left behind
 	@tools/redis.sh stop .run/redis
 
 test: setup  ## unit, integration (real sidecars) and end-to-end tests
-	pytest
+	pytest $(PYTEST_ARGS)
 
 lock:  ## resolve requirements.in into requirements.lock, with hashes
 	python -m pip install --quiet pip-tools

@@ -25,7 +25,13 @@ case "${1:-}" in
   stop)
     pidfile="$2/redis.pid"
     [ -f "$pidfile" ] || exit 0
-    kill "$(cat "$pidfile")" 2>/dev/null || true
+    pid=$(cat "$pidfile")
+    kill "$pid" 2>/dev/null || true
+    # Wait (up to 10 s) until it has written its AOF and let go of its port.
+    for _ in $(seq 100); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
     rm -f "$pidfile"
     ;;
   *)

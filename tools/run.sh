@@ -21,4 +21,9 @@ cat <<INFO
     try:  dapr invoke --app-id orders --method orders --verb POST \\
             --data '{"customer_id": "c-1", "items": [{"sku": "tea-sencha", "quantity": 2}]}'
 INFO
-dapr run -f .
+# The CLI makes a process group of its own, so Ctrl-C at the terminal (SIGINT to this
+# script's group) would not reach it: pass the signal on, then wait for it to stop.
+dapr run -f . &
+dapr_pid=$!
+trap 'kill -INT "$dapr_pid" 2>/dev/null || true' INT TERM
+wait "$dapr_pid" || wait "$dapr_pid" || true

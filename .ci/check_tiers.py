@@ -1,0 +1,53 @@
+"""Fail unless every test of the real-sidecar tiers was collected and ran, none skipped.
+
+Usage: check_tiers.py JUNIT_XML. The tiers' tests are collected afresh and compared with
+what the JUnit report says ran, so a module that silently stopped being collected, a
+test deselected by options, or a skip all count as failures.
+"""
+
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+
+TIERS = ("tests/integration", "tests/e2e")
+
+
+def collected() -> set[str]:
+    listing = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", *TIERS],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return {line for line in listing.splitlines() if "::" in line}
+
+
+def ran(report: str) -> tuple[set[str], set[str]]:
+    passed, skipped = set(), set()
+    for case in ElementTree.parse(report).iter("testcase"):
+        module = case.get("classname", "").replace(".", "/")
+        node = f"{module}.py::{case.get('name')}"
+        if not node.startswith(TIERS):
+            continue
+        (skipped if case.find("skipped") is not None else passed).add(node)
+    return passed, skipped
+
+
+def main(report: str) -> int:
+    expected = collected()
+    passed, skipped = ran(report)
+    missing = expected - passed - skipped
+    for tier in TIERS:
+        if not any(node.startswith(tier) for node in expected):
+            print(f"tier check: no test collected in {tier}")
+            return 1
+    if skipped or missing:
+        for node in sorted(skipped):
+            print(f"tier check: skipped: {node}")
+        for node in sorted(missing):
+            print(f"tier check: did not run: {node}")
+        return 1
+    print(f"tier check: all {len(expected)} integration and end-to-end tests ran")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

@@ -1,0 +1,97 @@
+"""The YAML, the contract and the code must name the same things; so must the pins."""
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from fastapi.routing import APIRoute
+
+from contracts.names import INVENTORY_STORE, ORDERS_STORE, PUBSUB, EventType, Topic
+from inventory.app import create_app as create_inventory
+from orders.app import create_app as create_orders
+
+ROOT = Path(__file__).resolve().parents[2]
+APPS = {"orders": create_orders, "inventory": create_inventory}
+
+
+def documents(path: Path) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def resources(kind: str) -> list[dict[str, Any]]:
+    found = [doc for path in (ROOT / "components").glob("*.yaml") for doc in documents(path)]
+    return [doc for doc in found if doc["kind"] == kind]
+
+
+def event_routes(app_id: str) -> set[str]:
+    app = APPS[app_id]()
+    return {r.path for r in app.routes if isinstance(r, APIRoute) and r.path.startswith("/events/")}
+
+
+def test_components_are_the_contracts_and_each_is_scoped() -> None:
+    components = {c["metadata"]["name"]: c for c in resources("Component")}
+    assert set(components) == {PUBSUB, ORDERS_STORE, INVENTORY_STORE}
+    assert components[ORDERS_STORE]["scopes"] == ["orders"]
+    assert components[INVENTORY_STORE]["scopes"] == ["inventory"]
+    assert sorted(components[PUBSUB]["scopes"]) == sorted(APPS)
+
+
+@pytest.mark.parametrize("subscription", resources("Subscription"), ids=lambda s: s["metadata"]["name"])
+def test_subscriptions_route_contract_events_to_real_endpoints(subscription: dict[str, Any]) -> None:
+    spec = subscription["spec"]
+    (app_id,) = subscription["scopes"]
+    assert spec["pubsubname"] == PUBSUB
+    assert spec["topic"] in set(Topic)
+    assert spec["deadLetterTopic"] == Topic.DEAD_LETTERS
+    routes = event_routes(app_id)
+    for rule in spec["routes"]["rules"]:
+        (event_type,) = re.fullmatch(r'event\.type == "([a-z.]+)"', rule["match"]).groups()
+        assert event_type in set(EventType)
+        assert rule["path"] in routes
+    assert spec["routes"]["default"] in routes
+
+
+def test_every_event_route_of_an_app_is_subscribed() -> None:
+    for app_id in APPS:
+        subscribed = {
+            path
+            for s in resources("Subscription")
+            if s["scopes"] == [app_id]
+            for path in [*(r["path"] for r in s["spec"]["routes"]["rules"]), s["spec"]["routes"]["default"]]
+        }
+        assert event_routes(app_id) == subscribed, app_id
+
+
+def test_dapr_yaml_runs_every_app_under_its_folder_name() -> None:
+    run = yaml.safe_load((ROOT / "dapr.yaml").read_text())
+    apps = {app["appID"]: app for app in run["apps"]}
+    assert set(apps) == set(APPS)
+    for app_id, app in apps.items():
+        assert Path(app["appDirPath"]).name == app_id
+        assert f"{app_id}.app:create_app" in app["command"]
+        assert str(app["appPort"]) in app["command"]
+    assert run["common"]["appHealthCheckPath"] == "/healthz"
+
+
+def pinned() -> dict[str, str]:
+    lines = (ROOT / "tools" / "versions.env").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+def required(go_mod: str, module: str) -> str:
+    text = (ROOT / "tools" / go_mod / "go.mod").read_text()
+    return re.search(rf"^\s*(?:require )?{re.escape(module)} v(\S+)", text, re.MULTILINE).group(1)
+
+
+def test_the_go_modules_build_the_pinned_versions() -> None:
+    assert required("dapr-runtime", "github.com/dapr/dapr") == pinned()["DAPR_RUNTIME_VERSION"]
+    assert required("dapr-cli", "github.com/dapr/cli") == pinned()["DAPR_CLI_VERSION"]
+
+
+def test_the_python_sdk_is_locked_at_the_runtimes_minor_version() -> None:
+    lock = (ROOT / "requirements.lock").read_text()
+    sdk = re.search(r"^dapr==(\S+)", lock, re.MULTILINE).group(1)
+    assert sdk == pinned()["DAPR_PYTHON_SDK_VERSION"]
+    assert sdk.split(".")[:2] == pinned()["DAPR_RUNTIME_VERSION"].split(".")[:2]
