@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from fastapi import Request
 from pydantic import ValidationError
 
+from common.logs import event_context
 from contracts.events import CloudEvent, Event
 from contracts.names import EventType
 
@@ -48,7 +49,13 @@ def event_endpoint(
                 extra={"event_type": model.type, "reason": _summary(error)},
             )
             return {"status": Outcome.DROP}
-        return {"status": await handle(request.app.state.service, event)}
+        context = event_context.set(
+            {"event_id": event.id, "event_type": event.type, "trace_id": _trace_id(event)}
+        )
+        try:
+            return {"status": await handle(request.app.state.service, event)}
+        finally:
+            event_context.reset(context)
 
     return endpoint
 
@@ -64,10 +71,17 @@ async def unrouted_event(request: Request) -> DaprAnswer:
     except ValueError:
         event = None
     event_type = event.get("type") if isinstance(event, dict) else None
-    if event_type in EventType.__members__.values():
+    if event_type in set(EventType):
         return {"status": Outcome.SUCCESS}
     log.warning("dropping an event of unknown type", extra={"event_type": str(event_type)})
     return {"status": Outcome.DROP}
+
+
+def _trace_id(event: CloudEvent[Any]) -> str:
+    # W3C traceparent: version-traceid-parentid-flags; Dapr puts it in every CloudEvent.
+    traceparent = str((event.model_extra or {}).get("traceparent", ""))
+    parts = traceparent.split("-")
+    return parts[1] if len(parts) == 4 else ""
 
 
 def _summary(error: ValidationError) -> str:

@@ -3,10 +3,15 @@
 import json
 import logging
 import sys
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 # Fields that a log call may pass with `extra=` and that end up in the JSON line.
-FIELDS = ("event_id", "event_type", "order_id", "trace_id", "sku", "reason")
+FIELDS = ("event_id", "event_type", "order_id", "trace_id", "reason")
+
+# The event being handled (id, type, trace id): set by the delivery endpoint, so every
+# line logged while handling it carries them without each call passing them on.
+event_context: ContextVar[dict[str, str]] = ContextVar("event_context", default={})
 
 
 class JsonFormatter(logging.Formatter):
@@ -20,6 +25,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "app": self.app,
             "message": record.getMessage(),
+            **event_context.get(),
         }
         line.update({field: getattr(record, field) for field in FIELDS if hasattr(record, field)})
         if record.exc_info:

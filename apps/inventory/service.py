@@ -37,7 +37,7 @@ class InventoryService:
 
     async def order_placed(self, event: CloudEvent[OrderPlaced]) -> Outcome:
         order = event.data
-        context = {"order_id": order.order_id, "event_id": event.id, "event_type": event.type}
+        context = {"order_id": order.order_id}
         for _ in range(MAX_ATTEMPTS):
             # A redelivered order: it was answered, so announce the same answer again.
             answered = await self._store.outcome(order.order_id)

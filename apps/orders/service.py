@@ -60,7 +60,7 @@ class OrdersService:
         self, event: CloudEvent[Any], decide: Callable[[Order], Order | None]
     ) -> Outcome:
         """Apply an event to its order with an ETag-guarded read-modify-write."""
-        context = {"order_id": event.data.order_id, "event_id": event.id, "event_type": event.type}
+        context = {"order_id": event.data.order_id}
         for _ in range(MAX_ATTEMPTS):
             stored = await self._store.get(event.data.order_id)
             if stored is None:

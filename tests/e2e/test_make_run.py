@@ -56,8 +56,10 @@ def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
         system.stop()
 
 
-def dapr_invoke(method: str, verb: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
-    argv = ["dapr", "invoke", "--app-id", "orders", "--method", method, "--verb", verb]
+def dapr_invoke(
+    method: str, verb: str = "GET", data: dict[str, Any] | None = None, app_id: str = "orders"
+) -> dict[str, Any]:
+    argv = ["dapr", "invoke", "--app-id", app_id, "--method", method, "--verb", verb]
     if data is not None:
         argv += ["--data", json.dumps(data)]
     done = subprocess.run(argv, capture_output=True, text=True, env={**os.environ, **ENV}, timeout=30, check=True)
@@ -66,16 +68,19 @@ def dapr_invoke(method: str, verb: str, data: dict[str, Any] | None = None) -> d
 
 
 def test_an_order_placed_with_dapr_invoke_is_reserved_within_5s(make_run: Process) -> None:
+    stock_before = dapr_invoke("stock/tea-sencha", app_id="inventory")
     accepted = dapr_invoke(
         "orders", "POST", {"customer_id": "c-e2e", "items": [{"sku": "tea-sencha", "quantity": 2}]}
     )
     assert accepted["status"] == "pending"
 
     reserved = wait_until(
-        lambda: (o := dapr_invoke(f"orders/{accepted['order_id']}", "GET"))["status"] == "reserved" and o,
+        lambda: (o := dapr_invoke(f"orders/{accepted['order_id']}"))["status"] == "reserved" and o,
         timeout=5,
     )
     assert reserved["items"] == [{"sku": "tea-sencha", "quantity": 2}]
+    stock_after = dapr_invoke("stock/tea-sencha", app_id="inventory")
+    assert stock_after["reserved"] == stock_before["reserved"] + 2
 
 
 def test_ctrl_c_stops_everything_and_make_down_finds_nothing_left(make_run: Process) -> None:

@@ -1,6 +1,7 @@
 // Builds the Dapr CLI from the Go module proxy at the pinned version. A tool module
 // rather than `go install ...@version`, which also asks the proxy for the module's
-// version list, a request the proxy here refuses.
+// version list, a request the proxy here refuses. components-contrib is held at
+// v1.16.5 because v1.16.3, which the CLI asks for, is refused (see tools/README.md).
 module eda-shop/tools/dapr-cli
 
 go 1.24.9
