@@ -17,6 +17,9 @@ down:  ## stop whatever `make run` left behind
 test: setup  ## unit, integration (real sidecars) and end-to-end tests
 	pytest $(PYTEST_ARGS)
 
-lock:  ## resolve requirements.in into requirements.lock, with hashes
+LOCK := pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-header --no-emit-find-links
+
+lock:  ## resolve requirements*.in into the lock files, with hashes
 	python -m pip install --quiet pip-tools
-	pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-header -o requirements.lock requirements.in
+	$(LOCK) -o requirements.lock requirements.in
+	$(LOCK) -o requirements-dev.lock requirements-dev.in

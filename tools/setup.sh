@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Brings this machine up to what eda-shop needs, and skips whatever is already there:
 #   - redis-server (Debian's package),
-#   - a virtual environment (.venv) with the locked Python dependencies,
+#   - a virtual environment (.venv) with the locked Python dependencies (apps and tests),
 #   - the Dapr CLI and runtime (daprd) at the pinned versions in ~/.dapr/bin, built from
 #     the Go module proxy when no install of that version exists.
 # Every version comes from tools/versions.env. Safe to run again and again.
@@ -41,7 +41,7 @@ setup_redis() {
 }
 
 setup_venv() {
-  local lock="$root/requirements.lock" stamp="$venv/.requirements.lock"
+  local lock="$root/requirements-dev.lock" stamp="$venv/.requirements-dev.lock"
   if [ -f "$stamp" ] && cmp -s "$lock" "$stamp"; then
     step "Python environment up to date (.venv)"
     return
