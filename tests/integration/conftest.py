@@ -13,10 +13,10 @@ from tests.support.sidecars import AppWithSidecar, Ports, start_redis
 
 REDIS_PORT = 6390
 PORTS = {
-    "storefront": Ports(app=8100, dapr_http=3600, dapr_grpc=50100, metrics=9190),
-    "orders": Ports(app=8101, dapr_http=3601, dapr_grpc=50101, metrics=9191),
-    "inventory": Ports(app=8102, dapr_http=3602, dapr_grpc=50102, metrics=9192),
-    "payments": Ports(app=8103, dapr_http=3603, dapr_grpc=50103, metrics=9193),
+    "storefront": Ports(app=8100, dapr_http=3600, dapr_grpc=4600, metrics=9190),
+    "orders": Ports(app=8101, dapr_http=3601, dapr_grpc=4601, metrics=9191),
+    "inventory": Ports(app=8102, dapr_http=3602, dapr_grpc=4602, metrics=9192),
+    "payments": Ports(app=8103, dapr_http=3603, dapr_grpc=4603, metrics=9193),
 }
 # One order in five fails its first charge: every test runs through gateway retries.
 TRANSIENT_FAILURE_PERCENT = 20
