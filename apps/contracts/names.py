@@ -7,6 +7,7 @@ two in step.
 from enum import StrEnum
 
 PUBSUB = "pubsub"
+OUTBOX_PUBSUB = "outbox"  # between a state transaction and its announcement
 ORDERS_STORE = "orders-store"
 INVENTORY_STORE = "inventory-store"
 PAYMENTS_STORE = "payments-store"

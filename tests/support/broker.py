@@ -48,6 +48,12 @@ class Broker:
     def about(self, order_id: str, topic: Topic) -> list[dict[str, Any]]:
         return [e for e in self.events(topic) if isinstance(e.get("data"), dict) and e["data"].get("order_id") == order_id]
 
+    def state(self, app_id: str, key: str) -> dict[str, Any] | None:
+        """A value in an app's state store, read from Redis itself (Dapr's Redis state
+        store keeps `<app-id>||<key>` as a hash whose `data` field holds the value)."""
+        data = self._redis.hget(f"{app_id}||{key}", "data")
+        return json.loads(data) if data is not None else None
+
     def contract_breaches(self) -> list[str]:
         """Every event on a business topic whose type is in the contract but whose data
         does not validate against its schema, as 'type id: error'. Poison the tests

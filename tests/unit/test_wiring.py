@@ -9,7 +9,7 @@ import yaml
 from fastapi.routing import APIRoute
 
 from contracts.names import (
-    INVENTORY_STORE, ORDERS_STORE, PAYMENTS_STORE, PUBSUB, STOREFRONT_STORE, EventType, Topic,
+    INVENTORY_STORE, ORDERS_STORE, OUTBOX_PUBSUB, PAYMENTS_STORE, PUBSUB, STOREFRONT_STORE, EventType, Topic,
 )
 from inventory.app import create_app as create_inventory
 from orders.app import create_app as create_orders
@@ -50,11 +50,16 @@ def metadata(component: dict[str, Any]) -> dict[str, str]:
 
 def test_components_are_the_contracts_and_each_is_scoped() -> None:
     components = {c["metadata"]["name"]: c for c in resources("Component")}
-    assert set(components) == {PUBSUB, *STORES}
+    assert set(components) == {PUBSUB, OUTBOX_PUBSUB, *STORES}
     assert sorted(components[PUBSUB]["scopes"]) == sorted(APPS)
+    announcing = sorted(owner for owner, topic in STORES.values() if topic)
+    assert sorted(components[OUTBOX_PUBSUB]["scopes"]) == announcing
     for store, (owner, topic) in STORES.items():
         assert components[store]["scopes"] == [owner]
         assert metadata(components[store]).get("outboxPublishTopic") == topic
+        if topic:
+            assert metadata(components[store])["outboxPublishPubsub"] == PUBSUB
+            assert metadata(components[store])["outboxPubsub"] == OUTBOX_PUBSUB
 
 
 def business_subscriptions() -> list[dict[str, Any]]:
