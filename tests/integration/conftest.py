@@ -20,7 +20,11 @@ PORTS = {
 }
 # One order in five fails its first charge: every test runs through gateway retries.
 TRANSIENT_FAILURE_PERCENT = 20
-ENV = {"payments": {"TRANSIENT_FAILURE_PERCENT": str(TRANSIENT_FAILURE_PERCENT)}}
+ENV = {
+    "payments": {"TRANSIENT_FAILURE_PERCENT": str(TRANSIENT_FAILURE_PERCENT)},
+    # Stock enough that no test runs another out of it (but for the one SKU that is short).
+    "inventory": {"CATALOGUE_PATH": str(Path(__file__).with_name("catalogue.json"))},
+}
 
 
 @dataclass
