@@ -8,12 +8,16 @@ import pytest
 import yaml
 from fastapi.routing import APIRoute
 
-from contracts.names import INVENTORY_STORE, ORDERS_STORE, PUBSUB, EventType, Topic
+from contracts.names import (
+    INVENTORY_STORE, NOTIFICATIONS_STORE, ORDERS_STORE, PUBSUB, SHIPPING_STORE, EventType, Topic,
+)
 from inventory.app import create_app as create_inventory
 from orders.app import create_app as create_orders
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = {"orders": create_orders, "inventory": create_inventory}
+# Apps in other languages: their own tests (go test, node --test) check their endpoints.
+POLYGLOT_APPS = ("shipping", "notifications")
 
 
 def documents(path: Path) -> list[dict[str, Any]]:
@@ -32,13 +36,36 @@ def event_routes(app_id: str) -> set[str]:
 
 def test_components_are_the_contracts_and_each_is_scoped() -> None:
     components = {c["metadata"]["name"]: c for c in resources("Component")}
-    assert set(components) == {PUBSUB, ORDERS_STORE, INVENTORY_STORE}
+    assert set(components) == {PUBSUB, ORDERS_STORE, INVENTORY_STORE, SHIPPING_STORE, NOTIFICATIONS_STORE}
     assert components[ORDERS_STORE]["scopes"] == ["orders"]
     assert components[INVENTORY_STORE]["scopes"] == ["inventory"]
-    assert sorted(components[PUBSUB]["scopes"]) == sorted(APPS)
+    assert components[SHIPPING_STORE]["scopes"] == ["shipping"]
+    assert components[NOTIFICATIONS_STORE]["scopes"] == ["notifications"]
+    assert sorted(components[PUBSUB]["scopes"]) == sorted([*APPS, *POLYGLOT_APPS])
 
 
-@pytest.mark.parametrize("subscription", resources("Subscription"), ids=lambda s: s["metadata"]["name"])
+def test_shipping_announces_through_its_stores_outbox() -> None:
+    (store,) = [c for c in resources("Component") if c["metadata"]["name"] == SHIPPING_STORE]
+    metadata = {item["name"]: item.get("value") for item in store["spec"]["metadata"]}
+    assert metadata["outboxPublishPubsub"] == PUBSUB
+    assert metadata["outboxPublishTopic"] == Topic.SHIPPING
+    assert metadata["outboxDiscardWhenMissingState"] == "true"
+
+
+def test_notifications_hears_every_business_topic_and_dead_letters() -> None:
+    heard = [s for s in resources("Subscription") if s["scopes"] == ["notifications"]]
+    assert sorted(s["spec"]["topic"] for s in heard) == sorted(set(Topic) - {Topic.DEAD_LETTERS})
+    for subscription in heard:
+        assert subscription["spec"]["pubsubname"] == PUBSUB
+        assert subscription["spec"]["routes"] == {"default": "/events"}
+        assert subscription["spec"]["deadLetterTopic"] == Topic.DEAD_LETTERS
+
+
+@pytest.mark.parametrize(
+    "subscription",
+    [s for s in resources("Subscription") if s["scopes"][0] in APPS],
+    ids=lambda s: s["metadata"]["name"],
+)
 def test_subscriptions_route_contract_events_to_real_endpoints(subscription: dict[str, Any]) -> None:
     spec = subscription["spec"]
     (app_id,) = subscription["scopes"]
@@ -67,9 +94,11 @@ def test_every_event_route_of_an_app_is_subscribed() -> None:
 def test_dapr_yaml_runs_every_app_under_its_folder_name() -> None:
     run = yaml.safe_load((ROOT / "dapr.yaml").read_text())
     apps = {app["appID"]: app for app in run["apps"]}
-    assert set(apps) == set(APPS)
+    assert set(apps) == {*APPS, *POLYGLOT_APPS}
     for app_id, app in apps.items():
         assert Path(app["appDirPath"]).name == app_id
+    for app_id in APPS:
+        app = apps[app_id]
         assert f"{app_id}.app:create_app" in app["command"]
         assert str(app["appPort"]) in app["command"]
     assert run["common"]["appHealthCheckPath"] == "/healthz"
