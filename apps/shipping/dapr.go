@@ -83,6 +83,7 @@ func (s *daprStore) post(ctx context.Context, path string, payload any) ([]byte,
 		return nil, err
 	}
 	request.Header.Set("Content-Type", "application/json")
+	propagateTraceContext(ctx, request.Header)
 	if s.apiToken != "" {
 		request.Header.Set("dapr-api-token", s.apiToken)
 	}

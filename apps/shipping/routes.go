@@ -59,7 +59,7 @@ func deliver(log *slog.Logger, handle eventHandler) http.HandlerFunc {
 			return
 		}
 		eventLog := log.With("event_id", event.ID, "event_type", event.Type, "trace_id", event.traceIDOf())
-		writeJSON(w, map[string]Outcome{"status": handle(r.Context(), eventLog, event)})
+		writeJSON(w, map[string]Outcome{"status": handle(withTraceContext(r.Context(), r.Header), eventLog, event)})
 	}
 }
 

@@ -5,6 +5,7 @@ Every port is pinned (and differs from `make run`'s), so the two can run side by
 
 import shutil
 import subprocess
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,19 +53,28 @@ class Ports:
 
 
 class AppWithSidecar:
-    """One app (uvicorn) and its daprd, started together and stopped together."""
+    """One app and its daprd, started together and stopped together.
 
-    def __init__(self, app_id: str, ports: Ports, redis_port: int, log_dir: Path) -> None:
+    The app is the Python app of that name under uvicorn unless `command` says otherwise;
+    `env` goes to both the app and its sidecar (for example DAPR_API_TOKEN).
+    """
+
+    def __init__(
+        self, app_id: str, ports: Ports, redis_port: int, log_dir: Path,
+        command: Sequence[str] | None = None, env: Mapping[str, str] | None = None,
+    ) -> None:
         self.app_id = app_id
         self.ports = ports
         self.url = f"http://127.0.0.1:{ports.app}"
         self.dapr_url = f"http://127.0.0.1:{ports.dapr_http}"
+        uvicorn = [str(ROOT / ".venv" / "bin" / "uvicorn"), "--app-dir", str(ROOT / "apps"), "--factory",
+                   f"{app_id}.app:create_app", "--host", "127.0.0.1", "--port", str(ports.app)]
         self.app = Process(
             app_id,
-            [str(ROOT / ".venv" / "bin" / "uvicorn"), "--app-dir", str(ROOT / "apps"), "--factory",
-             f"{app_id}.app:create_app", "--host", "127.0.0.1", "--port", str(ports.app)],
+            command or uvicorn,
             log_dir,
-            env={"DAPR_GRPC_PORT": str(ports.dapr_grpc), "DAPR_HTTP_PORT": str(ports.dapr_http)},
+            env={"DAPR_GRPC_PORT": str(ports.dapr_grpc), "DAPR_HTTP_PORT": str(ports.dapr_http),
+                 "APP_PORT": str(ports.app), **(env or {})},
         )
         self.sidecar = Process(
             f"{app_id}-daprd",
@@ -76,7 +86,7 @@ class AppWithSidecar:
              "--app-health-probe-interval", "1", "--placement-host-address", "",
              "--scheduler-host-address", "", "--log-level", "info"],
             log_dir,
-            env={"REDIS_HOST": f"127.0.0.1:{redis_port}"},
+            env={"REDIS_HOST": f"127.0.0.1:{redis_port}", **(env or {})},
         )
 
     def wait_ready(self) -> None:

@@ -36,7 +36,9 @@ def event_routes(app_id: str) -> set[str]:
 
 def test_components_are_the_contracts_and_each_is_scoped() -> None:
     components = {c["metadata"]["name"]: c for c in resources("Component")}
-    assert set(components) == {PUBSUB, ORDERS_STORE, INVENTORY_STORE, SHIPPING_STORE, NOTIFICATIONS_STORE}
+    assert set(components) == {
+        PUBSUB, ORDERS_STORE, INVENTORY_STORE, SHIPPING_STORE, NOTIFICATIONS_STORE,
+    }
     assert components[ORDERS_STORE]["scopes"] == ["orders"]
     assert components[INVENTORY_STORE]["scopes"] == ["inventory"]
     assert components[SHIPPING_STORE]["scopes"] == ["shipping"]
