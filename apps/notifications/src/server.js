@@ -16,7 +16,12 @@ export function createApp({ service, log }) {
       if (request.method === 'POST' && pathname === EVENTS_PATH) {
         send(response, 200, { status: await deliver(request, service, log) });
       } else if (request.method === 'GET' && feedMatch) {
-        send(response, 200, await service.feed(decodeURIComponent(feedMatch[1])));
+        const customerId = decodePathSegment(feedMatch[1]);
+        if (customerId === null) {
+          send(response, 400, { detail: 'customer_id: not valid percent-encoding' });
+        } else {
+          send(response, 200, await service.feed(customerId));
+        }
       } else if (request.method === 'GET' && pathname === '/healthz') {
         send(response, 200, { status: 'ok' });
       } else {
@@ -51,6 +56,14 @@ async function deliver(request, service, log) {
   }
   const eventLog = log.with({ event_id: event.id, event_type: event.type, trace_id: traceId(event) });
   return service.receive(event, eventLog);
+}
+
+function decodePathSegment(segment) {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
 }
 
 function isCloudEvent(event) {

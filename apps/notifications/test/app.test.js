@@ -78,8 +78,9 @@ test('a store that is down means RETRY for events and 503 for reads', async (t) 
   assert.equal((await app.feed('c-1')).status, 503);
 });
 
-test('healthz answers, and unknown paths are 404', async (t) => {
+test('healthz answers; unknown paths are 404 and a garbled customer id is 400', async (t) => {
   const app = await startApp(t);
   assert.equal((await app.get('/healthz')).status, 200);
   assert.equal((await app.get('/nowhere')).status, 404);
+  assert.equal((await app.get('/customers/%E0%A4%A/notifications')).status, 400);
 });

@@ -2,7 +2,7 @@
 // in-memory store, listening on a free loopback port.
 import { loadContract } from '../src/contract.js';
 import { createLogger } from '../src/logs.js';
-import { createApp } from '../src/server.js';
+import { EVENTS_PATH, createApp } from '../src/server.js';
 import { NotificationsService } from '../src/service.js';
 import { MemoryFeedStore } from './memory-store.js';
 
@@ -21,7 +21,7 @@ export async function startApp(t) {
     /** POST a body as the sidecar would; the delivery status the app answered. */
     async deliver(body) {
       const text = typeof body === 'string' ? body : JSON.stringify(body);
-      const response = await fetch(`${url}/events`, { method: 'POST', body: text });
+      const response = await fetch(url + EVENTS_PATH, { method: 'POST', body: text });
       return (await response.json()).status;
     },
     async feed(customerId) {
