@@ -201,6 +201,20 @@ def test_a_redelivered_payment_schedules_nothing_twice(polyglot: Polyglot) -> No
     assert shown == [EventType.PAYMENT_SUCCEEDED, EventType.SHIPMENT_SCHEDULED]
 
 
+def test_events_for_one_customer_arriving_together_all_reach_the_feed(polyglot: Polyglot) -> None:
+    customer_id = f"c-{uuid4().hex[:8]}"
+    orders = [f"o-{uuid4().hex}" for _ in range(12)]
+
+    # Delivered side by side, they race on one feed: the ETag makes each loser read again.
+    for order_id in orders:
+        placed = {"order_id": order_id, "customer_id": customer_id,
+                  "items": [{"sku": "tea-sencha", "quantity": 1}]}
+        publish(polyglot, Topic.ORDERS, placed, EventType.ORDER_PLACED, f"{order_id}/placed")
+
+    shown = wait_until(lambda: len(f := feed(polyglot, customer_id)) >= len(orders) and f, TIMEOUT)
+    assert sorted(n["order_id"] for n in shown) == sorted(orders)
+
+
 @pytest.mark.parametrize(
     ("data", "event_type"),
     [

@@ -38,7 +38,10 @@ export class NotificationsService {
         try {
           await this.store.write(feed, stored?.etag ?? null);
         } catch (error) {
-          if (error instanceof ConcurrencyError) continue;
+          if (error instanceof ConcurrencyError) {
+            log.info('the feed changed since it was read; reading it again');
+            continue;
+          }
           throw error;
         }
         log.info('notification added');
