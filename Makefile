@@ -19,7 +19,7 @@ test: setup test-polyglot  ## unit, integration (real sidecars) and end-to-end t
 
 test-polyglot: setup  ## the Go and Node.js apps' unit and contract tests
 	cd apps/shipping && go test ./...
-	cd apps/notifications && node --test
+	cd apps/notifications && node --test test/*.test.js
 
 LOCK := pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-header --no-emit-find-links
 
