@@ -14,7 +14,8 @@ down:  ## stop whatever `make run` left behind
 	-@dapr stop -f . 2>/dev/null
 	@tools/redis.sh stop .run/redis
 
-test: setup test-polyglot  ## unit, integration (real sidecars) and end-to-end tests
+test: test-polyglot  ## unit, integration (real sidecars), browser and end-to-end tests
+	@tools/setup.sh --for-tests
 	pytest $(PYTEST_ARGS)
 
 test-polyglot: setup  ## the Go and Node.js apps' unit and contract tests

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
 
-TIERS = ("tests/integration", "tests/e2e")
+TIERS = ("tests/integration", "tests/browser", "tests/e2e")
 
 
 def collected() -> set[str]:

@@ -5,6 +5,7 @@
 #   - the Dapr CLI and runtime (daprd) at the pinned versions in ~/.dapr/bin, built from
 #     the Go module proxy when no install of that version exists,
 #   - the shipping app's binary (Go) and the notifications app's packages (npm ci).
+#   - with --for-tests, Debian's Chromium for the browser tests.
 # Every version comes from tools/versions.env. Safe to run again and again.
 set -euo pipefail
 
@@ -116,6 +117,17 @@ setup_notifications() {
   cp "$app/package-lock.json" "$stamp"
 }
 
+setup_browser() {
+  # Debian's Chromium for the browser tests; Playwright drives it and downloads nothing.
+  if ! command -v chromium >/dev/null; then
+    need_root_for chromium
+    step "installing chromium from Debian (for the browser tests)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+  step "$(chromium --version 2>/dev/null | head -n1)"
+}
+
 main() {
   local start=$SECONDS
   timed "redis" setup_redis
@@ -124,6 +136,9 @@ main() {
   timed "daprd" setup_daprd
   timed "shipping" setup_shipping
   timed "notifications" setup_notifications
+  if [ "${1:-}" = "--for-tests" ]; then
+    timed "browser" setup_browser
+  fi
   step "set-up complete in $((SECONDS - start))s"
 }
 

@@ -16,7 +16,7 @@ from common.logs import configure_logging
 from common.state import DaprState
 from contracts.events import OrderPlaced, PaymentFailed, ShipmentScheduled
 from contracts.names import INVENTORY_STORE
-from inventory.model import CatalogueEntry, StockView
+from inventory.model import CatalogueEntry, StockLevel, StockView
 from inventory.service import InventoryService
 from inventory.settings import Settings
 from inventory.store import StockStore
@@ -52,7 +52,9 @@ def create_app(settings: Settings | None = None, service: InventoryService | Non
             loading.cancel()
 
     app = FastAPI(title="inventory", lifespan=lifespan)
+    app.state.catalogue = sorted(catalogue)
     add_health_route(app)
+    app.get("/stock")(list_stock)
     app.get("/stock/{sku}")(get_stock)
     # Paths named by the routing rules in components/subscriptions.yaml.
     app.post(event_path(OrderPlaced))(event_endpoint(OrderPlaced, InventoryService.order_placed))
@@ -82,10 +84,21 @@ def get_service(request: Request) -> InventoryService:
     return request.app.state.service
 
 
-async def get_stock(sku: str, service: Annotated[InventoryService, Depends(get_service)]) -> StockView:
-    level = await service.stock(sku)
-    if level is None:
+Service = Annotated[InventoryService, Depends(get_service)]
+
+
+async def list_stock(request: Request, service: Service) -> list[StockView]:
+    """Every SKU of the catalogue, with its stock."""
+    levels = await service.stock_of(request.app.state.catalogue)
+    return [_view(level) for level in levels]
+
+
+async def get_stock(sku: str, service: Service) -> StockView:
+    found = await service.stock_of([sku])
+    if not found:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no SKU {sku}")
-    return StockView(
-        sku=level.sku, available=level.available, reserved=level.reserved, price_cents=level.price_cents
-    )
+    return _view(found[0])
+
+
+def _view(level: StockLevel) -> StockView:
+    return StockView(sku=level.sku, available=level.available, reserved=level.reserved, price_cents=level.price_cents)

@@ -2,7 +2,7 @@
 announces what it decided, the announcement in one transaction with its record."""
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from common.delivery import Outcome
 from common.state import ConcurrencyError, Versioned
@@ -26,9 +26,11 @@ class InventoryService:
         for sku, entry in catalogue.items():
             await self._store.add(StockLevel(sku=sku, available=entry.available, price_cents=entry.price_cents))
 
-    async def stock(self, sku: str) -> StockLevel | None:
-        found = await self._store.levels([sku])
-        return found[sku].value if sku in found else None
+    async def stock_of(self, skus: Iterable[str]) -> list[StockLevel]:
+        """The levels of those of `skus` that exist, in the order asked."""
+        skus = list(skus)
+        found = await self._store.levels(skus)
+        return [found[sku].value for sku in skus if sku in found]
 
     async def order_placed(self, event: CloudEvent[OrderPlaced]) -> Outcome:
         """Reserve the order's stock, all or nothing, and answer reserved or rejected."""

@@ -1,44 +1,64 @@
-"""Assembly of the storefront app: the operator's dead-letter routes, the Dapr client."""
+"""Assembly of the storefront app: the web page, its API, the live saga stream, the
+operator's dead-letter routes, and the Dapr client."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
+import aiohttp
 from dapr.aio.clients import DaprClient
 from fastapi import Body, Depends, FastAPI, HTTPException, Request, status
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
 
 from common.apps import add_health_route
 from common.delivery import DaprAnswer, Outcome
 from common.logs import configure_logging
 from common.state import DaprState
 from contracts.names import STOREFRONT_STORE
+from storefront.invoke import Invoker
 from storefront.model import DeadLetter, Replay
+from storefront.saga import SagaFeed, summary
 from storefront.service import NotReplayable, StorefrontService
 from storefront.settings import Settings
 from storefront.store import DeadLetterStore
 
+STATIC = Path(__file__).with_name("static")
 
-def create_app(settings: Settings | None = None, service: StorefrontService | None = None) -> FastAPI:
-    """The storefront app. Without `service`, it builds one on the app's own sidecar."""
+
+def create_app(
+    settings: Settings | None = None, service: StorefrontService | None = None, invoker: Invoker | None = None
+) -> FastAPI:
+    """The storefront app. Without `service`, it builds it, and the invoker, on its own sidecar."""
     settings = settings or Settings()
     configure_logging("storefront")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.saga = SagaFeed()
         if service is not None:
-            app.state.service, app.state.ready = service, True
+            app.state.service, app.state.invoker, app.state.ready = service, invoker, True
             yield
             return
-        async with DaprClient(address=settings.dapr_grpc_address) as client:
+        async with DaprClient(address=settings.dapr_grpc_address) as client, aiohttp.ClientSession() as session:
             app.state.service = StorefrontService(DeadLetterStore(DaprState(client, STOREFRONT_STORE)), client)
+            app.state.invoker = Invoker(session, settings.dapr_http_url)
             app.state.ready = True
             yield
 
     app = FastAPI(title="storefront", lifespan=lifespan)
     add_health_route(app)
+    app.get("/", include_in_schema=False)(page)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.get("/api/products")(list_products)
+    app.post("/api/orders")(place_order)
+    app.get("/api/orders/{order_id}/events")(order_events)
+    app.get("/api/saga")(watch_saga)
     app.get("/deadletters")(list_dead_letters)
     app.post("/deadletters/{letter_id}/replay", status_code=status.HTTP_202_ACCEPTED)(replay_dead_letter)
-    # The path named by the dead-letter subscription in components/subscriptions.yaml.
+    # Paths named by the storefront's subscriptions in components/subscriptions.yaml.
+    app.post("/events/saga")(hear_saga_event)
     app.post("/events/dead-letter")(receive_dead_letter)
     return app
 
@@ -47,7 +67,40 @@ def get_service(request: Request) -> StorefrontService:
     return request.app.state.service
 
 
+def get_invoker(request: Request) -> Invoker:
+    return request.app.state.invoker
+
+
 Service = Annotated[StorefrontService, Depends(get_service)]
+Apps = Annotated[Invoker, Depends(get_invoker)]
+
+
+async def page() -> FileResponse:
+    return FileResponse(STATIC / "index.html")
+
+
+async def list_products(apps: Apps) -> JSONResponse:
+    return _passed_on(*await apps.call("inventory", "stock"))
+
+
+async def place_order(command: Annotated[dict[str, Any], Body()], apps: Apps) -> JSONResponse:
+    # The orders service validates the command; its 202 or its 422 goes back as it is.
+    return _passed_on(*await apps.call("orders", "orders", "POST", command))
+
+
+async def order_events(order_id: str, apps: Apps) -> JSONResponse:
+    return _passed_on(*await apps.call("orders", f"orders/{order_id}/events"))
+
+
+async def watch_saga(request: Request) -> StreamingResponse:
+    return StreamingResponse(request.app.state.saga.watch(), media_type="text/event-stream")
+
+
+async def hear_saga_event(request: Request, event: Annotated[dict[str, Any], Body()]) -> DaprAnswer:
+    # Only shown, never acted on: every event is acknowledged; poison is the business
+    # subscribers' to dead-letter.
+    request.app.state.saga.publish(summary(event))
+    return {"status": Outcome.SUCCESS}
 
 
 async def receive_dead_letter(delivery: Annotated[dict[str, Any], Body()], service: Service) -> DaprAnswer:
@@ -70,3 +123,7 @@ async def replay_dead_letter(letter_id: str, service: Service, replay: Replay | 
         raise HTTPException(
             status.HTTP_409_CONFLICT, f"dead letter {letter_id} is no CloudEvent: there is nothing to replay"
         ) from None
+
+
+def _passed_on(status_code: int, body: Any) -> JSONResponse:
+    return JSONResponse(body, status_code=status_code)

@@ -6,7 +6,7 @@ from uuid import uuid4
 import requests
 
 from contracts.names import PUBSUB, Topic
-from tests.integration.conftest import System
+from tests.support.system import System
 from tests.support.waiting import wait_until
 
 TIMEOUT = 10

@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from contracts.names import EventType, Topic
 from payments.handlers import fails_transiently
-from tests.integration.conftest import REDIS_PORT, TRANSIENT_FAILURE_PERCENT, System
+from tests.support.system import REDIS_PORT, TRANSIENT_FAILURE_PERCENT, System
 from tests.integration.flows import SETTLED, TIMEOUT, order, place_order, settled, stock
 from tests.support.sidecars import AppWithSidecar, Ports
 from tests.support.waiting import wait_until

@@ -7,7 +7,7 @@ import requests
 from contracts.names import Topic
 from orders.handlers import rebuild
 from orders.model import Fact
-from tests.integration.conftest import System
+from tests.support.system import System
 from tests.integration.flows import (
     TIMEOUT, dead_letters, get, place_order, publish, settled, stock,
 )

@@ -29,10 +29,30 @@ def sidecar() -> RecordingClient:
     return RecordingClient()
 
 
+class StubApps:
+    """The other apps, as service invocation reaches them: fixed answers by method."""
+
+    def __init__(self, answers: dict[str, tuple[int, Any]]) -> None:
+        self.answers = answers
+        self.calls: list[tuple[str, str, str, Any]] = []
+
+    async def call(self, app_id: str, method: str, verb: str = "GET", body: Any = None) -> tuple[int, Any]:
+        self.calls.append((app_id, method, verb, body))
+        return self.answers[method]
+
+
 @pytest.fixture
-def client(sidecar: RecordingClient) -> Iterator[TestClient]:
+def apps() -> StubApps:
+    return StubApps({
+        "stock": (200, [{"sku": "tea", "available": 5, "reserved": 0, "price_cents": 1200}]),
+        "orders": (422, {"detail": [{"loc": ["body", "customer_id"], "msg": "Field required"}]}),
+    })
+
+
+@pytest.fixture
+def client(sidecar: RecordingClient, apps: StubApps) -> Iterator[TestClient]:
     service = StorefrontService(DeadLetterStore(InMemoryState()), sidecar)  # type: ignore[arg-type]
-    with TestClient(create_app(Settings(), service)) as client:
+    with TestClient(create_app(Settings(), service, apps)) as client:  # type: ignore[arg-type]
         yield client
 
 
@@ -75,3 +95,17 @@ def test_what_was_no_cloudevent_cannot_be_replayed(client: TestClient) -> None:
     (letter,) = client.get("/deadletters").json()
     assert client.post(f"/deadletters/{letter['id']}/replay").status_code == 409
     assert client.post("/deadletters/nope/replay").status_code == 404
+
+
+def test_the_page_and_its_api_pass_questions_and_commands_on_to_the_apps(client: TestClient, apps: StubApps) -> None:
+    assert "Place an order" in client.get("/").text
+    assert client.get("/static/app.js").status_code == 200
+    assert client.get("/api/products").json()[0]["sku"] == "tea"
+    refused = client.post("/api/orders", json={"items": []})
+    assert (refused.status_code, refused.json()["detail"][0]["loc"]) == (422, ["body", "customer_id"])
+    assert apps.calls[-1] == ("orders", "orders", "POST", {"items": []})
+
+
+def test_every_saga_event_heard_is_acknowledged(client: TestClient) -> None:
+    event = delivered(an_order(("tea", 1)))
+    assert client.post("/events/saga", json=event).json() == {"status": "SUCCESS"}

@@ -68,10 +68,10 @@ def test_components_are_the_contracts_and_each_is_scoped() -> None:
 
 
 def business_subscriptions() -> list[dict[str, Any]]:
-    """The Python apps' subscriptions to business topics."""
+    """The subscriptions of the Python apps that act on business events."""
     return [
         s for s in resources("Subscription")
-        if s["spec"]["topic"] != Topic.DEAD_LETTERS and s["scopes"][0] in APPS
+        if s["spec"]["topic"] != Topic.DEAD_LETTERS and s["scopes"][0] in APPS and s["scopes"] != ["storefront"]
     ]
 
 
@@ -99,6 +99,12 @@ def test_every_event_route_of_an_app_is_subscribed() -> None:
             for path in [*(r["path"] for r in s["spec"]["routes"].get("rules", [])), s["spec"]["routes"]["default"]]
         }
         assert event_routes(app_id) == subscribed, app_id
+
+
+def test_the_storefront_watches_every_business_topic() -> None:
+    watched = [s for s in resources("Subscription") if s["scopes"] == ["storefront"] and s["spec"]["topic"] != Topic.DEAD_LETTERS]
+    assert sorted(s["spec"]["topic"] for s in watched) == sorted(set(Topic) - {Topic.DEAD_LETTERS})
+    assert all(s["spec"]["routes"] == {"default": "/events/saga"} for s in watched)
 
 
 def test_the_dead_letters_go_to_the_storefront_raw_and_nowhere_further() -> None:

@@ -1,11 +1,10 @@
-"""The integration tier: every app on a real daprd sidecar and a real Redis, started
-once for the session and stopped by PID at its end."""
+"""The whole system on real daprd sidecars and a private Redis, as the integration and
+browser tiers run it: every port pinned, apart from `make run`'s, so both can run at once."""
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pytest
 
 from tests.support.broker import Broker
 from tests.support.processes import Process
@@ -51,34 +50,21 @@ class System:
             app.check_alive()
 
 
-@pytest.fixture(scope="session")
-def running_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    logs, redis_dir = tmp_path_factory.mktemp("logs"), tmp_path_factory.mktemp("redis")
-    system = System({}, Broker(REDIS_PORT), start_redis(REDIS_PORT, redis_dir, logs), redis_dir, logs)
+@contextmanager
+def running(log_dir: Path, redis_dir: Path) -> Iterator[System]:
+    """Every app with its sidecar, healthy; at the end, all stopped by PID, and every event
+    published meanwhile checked against the contract."""
+    system = System({}, Broker(REDIS_PORT), start_redis(REDIS_PORT, redis_dir, log_dir), redis_dir, log_dir)
     try:
         for app_id, ports in PORTS.items():
-            system.apps[app_id] = AppWithSidecar(app_id, ports, REDIS_PORT, logs, env=ENV.get(app_id))
+            system.apps[app_id] = AppWithSidecar(app_id, ports, REDIS_PORT, log_dir, env=ENV.get(app_id))
         for app in system.apps.values():
             app.wait_ready()
         yield system
-        # Everything published during the run must have kept the contract.
-        assert system.broker.contract_breaches() == []
+        breaches = system.broker.contract_breaches()
+        if breaches:
+            raise AssertionError("events that broke the contract:\n" + "\n".join(breaches))
     finally:
         for app in (*system.extra, *system.apps.values()):
             app.stop()
         system.redis.stop()
-
-
-@pytest.fixture
-def system(running_system: System) -> Iterator[System]:
-    """The running system, checked before and after each test for a dead process."""
-    running_system.check_alive()
-    yield running_system
-    running_system.check_alive()
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    for item in items:
-        if here in item.path.parents:
-            item.add_marker(pytest.mark.sidecars)

@@ -1,0 +1,52 @@
+"""The live saga: every business event the storefront hears, fanned out to the pages
+that watch it (server-sent events)."""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+# A page that stops reading loses its oldest events rather than holding memory forever.
+QUEUE_LIMIT = 1000
+# A comment line now and then keeps proxies and browsers from closing a quiet stream.
+KEEPALIVE_SECONDS = 15.0
+
+
+def summary(event: dict[str, Any]) -> dict[str, Any]:
+    """What a page needs of a CloudEvent to draw it on an order's timeline."""
+    data = event.get("data") if isinstance(event.get("data"), dict) else {}
+    return {
+        "id": event.get("id"),
+        "type": event.get("type"),
+        "time": event.get("time"),
+        "order_id": data.get("order_id"),
+        "customer_id": data.get("customer_id"),
+        "reason": data.get("reason"),
+    }
+
+
+class SagaFeed:
+    def __init__(self) -> None:
+        self._watchers: set[asyncio.Queue[dict[str, Any]]] = set()
+
+    def publish(self, event: dict[str, Any]) -> None:
+        for queue in self._watchers:
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(event)
+
+    async def watch(self) -> AsyncIterator[str]:
+        """The stream one page reads, as server-sent event lines."""
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_LIMIT)
+        self._watchers.add(queue)
+        try:
+            yield ": watching the saga\n\n"
+            while True:
+                try:
+                    event = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                yield f"event: saga\ndata: {json.dumps(event)}\n\n"
+        finally:
+            self._watchers.discard(queue)
