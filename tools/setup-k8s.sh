@@ -4,7 +4,9 @@
 #   - kustomize, built from the Go module proxy by tools/kustomize;
 #   - kube-apiserver, kubectl and etcd, built by tools/kubernetes;
 #   - checkov (the policy scanner) in a virtual environment of its own, from
-#     tools/checkov/requirements.lock.
+#     tools/checkov/requirements.lock;
+#   - the pinned github.com/dapr/dapr module in Go's module cache, whose CRDs, Helm
+#     chart and sidecar injector the tests check the Dapr resources against.
 # Every version comes from tools/k8s-versions.env. Safe to run again and again.
 set -euo pipefail
 
@@ -86,11 +88,17 @@ setup_checkov() {
   cp "$lock" "$venv/.requirements.lock"
 }
 
+setup_dapr_module() {
+  step "github.com/dapr/dapr in Go's module cache"
+  (cd "$root/tools/dapr-runtime" && go mod download github.com/dapr/dapr)
+}
+
 main() {
   local start=$SECONDS
   timed "kustomize" setup_kustomize
   timed "kubernetes" setup_kubernetes
   timed "checkov" setup_checkov
+  timed "dapr module" setup_dapr_module
   step "Kubernetes test tools ready in $((SECONDS - start))s"
 }
 
