@@ -6,13 +6,16 @@
 #   - checkov (the policy scanner) in a virtual environment of its own, from
 #     tools/checkov/requirements.lock;
 #   - the pinned github.com/dapr/dapr module in Go's module cache, whose CRDs, Helm
-#     chart and sidecar injector the tests check the Dapr resources against.
+#     chart and sidecar injector the tests check the Dapr resources against, and
+#     dapr-sidecar-injector, built by tools/dapr-runtime/sidecar-injector from it.
 # Every version comes from tools/k8s-versions.env. Safe to run again and again.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=k8s-versions.env
 source "$root/tools/k8s-versions.env"
+# shellcheck source=versions.env
+source "$root/tools/versions.env"
 tools_dir="${EDA_SHOP_TOOLS_DIR:-$HOME/.eda-shop}"
 bin="$tools_dir/bin"
 
@@ -91,6 +94,12 @@ setup_checkov() {
 setup_dapr_module() {
   step "github.com/dapr/dapr in Go's module cache"
   (cd "$root/tools/dapr-runtime" && go mod download github.com/dapr/dapr)
+  if [ "$(version_of "$bin/dapr-sidecar-injector" --version)" = "$DAPR_RUNTIME_VERSION" ]; then
+    step "dapr-sidecar-injector $DAPR_RUNTIME_VERSION already in $bin"
+    return
+  fi
+  step "building dapr-sidecar-injector $DAPR_RUNTIME_VERSION"
+  go_build "$root/tools/dapr-runtime" "$bin/dapr-sidecar-injector" ./sidecar-injector -ldflags "-s -w"
 }
 
 main() {

@@ -2,10 +2,14 @@
 started privately on loopback): the Dapr CRDs installed from the pinned Dapr, the
 README's namespace and secrets created as written, and each of the README's
 `kubectl apply -k` run as a server-side dry run, through validation and admission
-(Pod Security at the namespace's `restricted` level) without a warning."""
+(Pod Security at the namespace's `restricted` level) without a warning; and each app's
+pod, with the sidecar that the pinned Dapr's injector adds when installed as the README
+says, admitted too."""
 
 import json
+import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import yaml
@@ -13,9 +17,10 @@ import yaml
 from tests.k8s import readme
 from tests.k8s.api_server import ApiServer, api_server, install_crds
 from tests.k8s.manifests import (
-    NAMESPACE, Object, annotations, app_container, documents, named, of_kind, pod_spec, render,
+    NAMESPACE, OVERLAYS, Object, annotations, app_container, documents, named, of_kind, pod_spec,
+    render,
 )
-from tests.k8s.tools import ROOT, dapr_module_dir, run
+from tests.k8s.tools import ROOT, binary, dapr_module_dir, run
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +57,7 @@ def test_the_readme_creates_every_secret_the_deployment_reads(cluster: ApiServer
     assert listed.returncode == 0, listed.stderr
     secrets = json.loads(listed.stdout)["items"]
     created = {(secret["metadata"]["name"], key) for secret in secrets for key in secret["data"]}
-    for overlay in ("dev", "production"):
+    for overlay in OVERLAYS:
         assert secrets_used(render(ROOT / "k8s" / "overlays" / overlay)) == created
 
 
@@ -90,3 +95,68 @@ def test_the_api_server_refuses_a_field_a_dapr_crd_does_not_know(cluster: ApiSer
     component["scope"] = component.pop("scopes")
     done = cluster.kubectl("apply", "--dry-run=server", "-f", "-", stdin=yaml.safe_dump(component))
     assert done.returncode != 0 and 'unknown field "scope"' in done.stderr
+
+
+# The values of the Dapr chart's injector that shape the sidecar it adds to a pod.
+SIDECAR_VALUES = (
+    "sidecarRunAsNonRoot", "sidecarReadOnlyRootFilesystem", "sidecarDropALLCapabilities",
+    "nativeSidecar", "sidecarImagePullPolicy",
+)
+
+
+def injector_values() -> dict[str, Any]:
+    """The injector's Helm values as the README installs it: the pinned chart's defaults
+    with the README's `--set dapr_sidecar_injector.*` on top."""
+    chart = dapr_module_dir() / "charts" / "dapr" / "charts" / "dapr_sidecar_injector"
+    values = yaml.safe_load((chart / "values.yaml").read_text())
+    install = readme.block_with("helm upgrade --install dapr")
+    for key, value in re.findall(r"--set dapr_sidecar_injector\.(\w+)=(\S+)", install):
+        values[key] = yaml.safe_load(value)
+    return values
+
+
+def flag_value(value: Any) -> str:
+    """A Helm value as a Go flag takes it: booleans in lower case, strings as they are."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def with_sidecar(deployment: Object, values: dict[str, Any]) -> str:
+    """One pod of the Deployment, as the pinned Dapr's injector would let it through."""
+    template = deployment["spec"]["template"]
+    name = deployment["metadata"]["name"]
+    pod = {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {**template["metadata"], "name": f"{name}-0", "namespace": NAMESPACE},
+        "spec": template["spec"],
+    }
+    flags = [f"-{key}={flag_value(values[key])}" for key in SIDECAR_VALUES]
+    return run([binary("dapr-sidecar-injector"), *flags], stdin=json.dumps(pod)).stdout
+
+
+def create_service_accounts(cluster: ApiServer, objects: list[Object]) -> None:
+    """For real, not as a dry run: admission refuses a pod whose ServiceAccount is missing."""
+    accounts = yaml.safe_dump_all(of_kind(objects, "ServiceAccount"))
+    done = cluster.kubectl("apply", "-f", "-", stdin=accounts)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_pod_with_its_sidecar_passes_admission(overlay: str, cluster: ApiServer) -> None:
+    objects = render(ROOT / "k8s" / "overlays" / overlay)
+    create_service_accounts(cluster, objects)
+    for deployment in of_kind(objects, "Deployment"):
+        pod = with_sidecar(deployment, injector_values())
+        assert '"name":"daprd"' in pod
+        done = cluster.kubectl("apply", "--dry-run=server", "-f", "-", stdin=pod)
+        assert done.returncode == 0 and "Warning" not in done.stderr, done.stderr
+
+
+def test_without_the_readmes_injector_setting_the_sidecar_is_refused(cluster: ApiServer) -> None:
+    """Why the README sets sidecarDropALLCapabilities: the chart's default is refused."""
+    objects = render(ROOT / "k8s")
+    create_service_accounts(cluster, objects)
+    values = {**injector_values(), "sidecarDropALLCapabilities": False}
+    pod = with_sidecar(named(objects, "Deployment", "orders"), values)
+    done = cluster.kubectl("apply", "--dry-run=server", "-f", "-", stdin=pod)
+    assert done.returncode != 0
+    assert 'container "daprd" must set securityContext.capabilities.drop=["ALL"]' in done.stderr

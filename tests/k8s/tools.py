@@ -49,24 +49,17 @@ def venv_tool(name: str) -> Path:
 
 
 def run(
-    argv: Sequence[str | Path],
-    env: Mapping[str, str] | None = None,
-    cwd: Path = ROOT,
-    timeout: float = 300,
+    argv: Sequence[str | Path], env: Mapping[str, str] | None = None, cwd: Path = ROOT,
+    stdin: str | None = None, timeout: float = 300,
 ) -> subprocess.CompletedProcess[str]:
     """Run a tool to completion; fail with its output unless it exits 0."""
     done = subprocess.run(
-        [str(arg) for arg in argv],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=timeout,
-        env={**os.environ, **(env or {})},
+        [str(arg) for arg in argv], capture_output=True, text=True, cwd=cwd, timeout=timeout,
+        input=stdin, env={**os.environ, **(env or {})},
     )
     if done.returncode != 0:
-        pytest.fail(
-            f"{' '.join(map(str, argv))} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
-        )
+        command = " ".join(map(str, argv))
+        pytest.fail(f"{command} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
     return done
 
 
