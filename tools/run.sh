@@ -14,8 +14,10 @@ export REDIS_HOST="127.0.0.1:$redis_port"
 
 cat <<INFO
 ==> starting eda-shop (Ctrl-C stops everything)
+    storefront  http://127.0.0.1:8000   sidecar http://127.0.0.1:3500   (dead letters: /deadletters)
     orders      http://127.0.0.1:8001   sidecar http://127.0.0.1:3501
     inventory   http://127.0.0.1:8002   sidecar http://127.0.0.1:3502
+    payments    http://127.0.0.1:8003   sidecar http://127.0.0.1:3503
     redis       127.0.0.1:$redis_port
 
     try:  dapr invoke --app-id orders --method orders --verb POST \\

@@ -1,5 +1,5 @@
-"""What every repository over the Dapr state API shares: reads with ETags and
-first-write-wins writes.
+"""What every repository over the Dapr state API shares: reads with ETags,
+first-write-wins writes, and writes that announce an event through the outbox.
 
 Each write touches one key. Redis runs a Dapr state transaction as MULTI/EXEC, where
 one operation failing its ETag check does not undo the others, so a multi-key
@@ -12,7 +12,10 @@ from typing import Generic, Protocol, TypeVar
 
 import grpc
 from dapr.aio.clients import DaprClient
+from dapr.clients.grpc._request import TransactionalStateOperation
 from dapr.clients.grpc._state import Concurrency, Consistency, StateOptions
+
+from contracts.events import Event
 
 # First-write-wins: a write carrying an ETag fails if anyone wrote the key since it
 # was read; a write without one only creates a key that does not exist yet.
@@ -47,6 +50,10 @@ class State(Protocol):
     async def create(self, key: str, data: str) -> bool:
         """Write `data` only if the key does not exist; False if it already did."""
 
+    async def write_and_announce(self, key: str, data: str, etag: str | None, event: Event) -> None:
+        """Write `data` (if the key still has `etag`; None for a new key) and announce
+        `event`, both or neither; ConcurrencyError if the key changed."""
+
 
 class DaprState:
     """A Dapr state store, through the app's sidecar."""
@@ -80,6 +87,26 @@ class DaprState:
                 return False
             raise
         return True
+
+
+    async def write_and_announce(self, key: str, data: str, etag: str | None, event: Event) -> None:
+        # One transaction on a store with an outbox (components/*-store.yaml): Dapr
+        # publishes the projection, the event, to the store's topic only if the state
+        # write commits. The write's metadata becomes the CloudEvent's attributes.
+        operations = [
+            TransactionalStateOperation(key=key, data=data, etag=etag, metadata={"type": event.type}),
+            TransactionalStateOperation(
+                key=key,
+                data=event.model_dump_json(),
+                metadata={"outbox.projection": "true", "contentType": "application/json"},
+            ),
+        ]
+        try:
+            await self._client.execute_state_transaction(self._store, operations)
+        except Exception as error:
+            if _grpc_code(error) == grpc.StatusCode.ABORTED:
+                raise ConcurrencyError(key) from error
+            raise
 
 
 def _grpc_code(error: Exception) -> grpc.StatusCode | None:

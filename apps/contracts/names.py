@@ -7,8 +7,11 @@ two in step.
 from enum import StrEnum
 
 PUBSUB = "pubsub"
+OUTBOX_PUBSUB = "outbox"  # between a state transaction and its announcement
 ORDERS_STORE = "orders-store"
 INVENTORY_STORE = "inventory-store"
+PAYMENTS_STORE = "payments-store"
+STOREFRONT_STORE = "storefront-store"
 
 
 class Topic(StrEnum):
@@ -16,10 +19,18 @@ class Topic(StrEnum):
 
     ORDERS = "orders"
     INVENTORY = "inventory"
+    PAYMENTS = "payments"
+    SHIPPING = "shipping"
     DEAD_LETTERS = "deadletters"
 
 
 class EventType(StrEnum):
     ORDER_PLACED = "order.placed"
+    ORDER_CONFIRMED = "order.confirmed"
+    ORDER_CANCELLED = "order.cancelled"
     STOCK_RESERVED = "stock.reserved"
     STOCK_REJECTED = "stock.rejected"
+    STOCK_RELEASED = "stock.released"
+    PAYMENT_SUCCEEDED = "payment.succeeded"
+    PAYMENT_FAILED = "payment.failed"
+    SHIPMENT_SCHEDULED = "shipment.scheduled"

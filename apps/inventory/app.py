@@ -11,13 +11,12 @@ from dapr.aio.clients import DaprClient
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 
 from common.apps import add_health_route
-from common.delivery import event_endpoint, unrouted_event
+from common.delivery import event_endpoint, event_path, unrouted_event
 from common.logs import configure_logging
-from common.publisher import EventPublisher
 from common.state import DaprState
-from contracts.events import OrderPlaced
+from contracts.events import OrderPlaced, PaymentFailed, ShipmentScheduled
 from contracts.names import INVENTORY_STORE
-from inventory.model import StockView
+from inventory.model import CatalogueEntry, StockView
 from inventory.service import InventoryService
 from inventory.settings import Settings
 from inventory.store import StockStore
@@ -34,7 +33,10 @@ def create_app(settings: Settings | None = None, service: InventoryService | Non
     """The inventory app. Without `service`, it builds one on the app's own sidecar."""
     settings = settings or Settings()
     configure_logging("inventory")
-    catalogue = json.loads(settings.catalogue_path.read_text())
+    catalogue = {
+        sku: CatalogueEntry.model_validate(entry)
+        for sku, entry in json.loads(settings.catalogue_path.read_text()).items()
+    }
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -44,8 +46,7 @@ def create_app(settings: Settings | None = None, service: InventoryService | Non
             yield
             return
         async with DaprClient(address=settings.dapr_grpc_address) as client:
-            store = StockStore(DaprState(client, INVENTORY_STORE))
-            app.state.service = InventoryService(store, EventPublisher(client))
+            app.state.service = InventoryService(StockStore(DaprState(client, INVENTORY_STORE)))
             loading = asyncio.create_task(load_catalogue(app, catalogue))
             yield
             loading.cancel()
@@ -54,12 +55,16 @@ def create_app(settings: Settings | None = None, service: InventoryService | Non
     add_health_route(app)
     app.get("/stock/{sku}")(get_stock)
     # Paths named by the routing rules in components/subscriptions.yaml.
-    app.post("/events/order-placed")(event_endpoint(OrderPlaced, InventoryService.order_placed))
+    app.post(event_path(OrderPlaced))(event_endpoint(OrderPlaced, InventoryService.order_placed))
+    app.post(event_path(PaymentFailed))(event_endpoint(PaymentFailed, InventoryService.payment_failed))
+    app.post(event_path(ShipmentScheduled))(
+        event_endpoint(ShipmentScheduled, InventoryService.shipment_scheduled)
+    )
     app.post("/events/unrouted")(unrouted_event)
     return app
 
 
-async def load_catalogue(app: FastAPI, catalogue: dict[str, int]) -> None:
+async def load_catalogue(app: FastAPI, catalogue: dict[str, CatalogueEntry]) -> None:
     for _ in range(CATALOGUE_ATTEMPTS):
         try:
             await app.state.service.load_catalogue(catalogue)
@@ -81,4 +86,6 @@ async def get_stock(sku: str, service: Annotated[InventoryService, Depends(get_s
     level = await service.stock(sku)
     if level is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no SKU {sku}")
-    return StockView(sku=level.sku, available=level.available, reserved=level.reserved)
+    return StockView(
+        sku=level.sku, available=level.available, reserved=level.reserved, price_cents=level.price_cents
+    )

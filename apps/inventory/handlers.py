@@ -1,18 +1,26 @@
-"""Pure decisions of the inventory service: an order in, the stock changes and the
-fact to announce out."""
+"""Pure decisions of the inventory service: an event and the stock levels in; the
+stock levels to write and the fact to announce out."""
 
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from contracts.events import OrderLine, OrderPlaced, StockRejected, StockReserved
-from inventory.model import StockLevel
+from contracts.events import OrderLine, OrderPlaced, StockRejected, StockReleased, StockReserved
+from inventory.model import Reservation, StockLevel
+
+Changes = Mapping[str, StockLevel]  # the stock levels to write, by SKU
 
 
 @dataclass(frozen=True)
 class ReservationPlan:
-    changes: Mapping[str, StockLevel]  # the stock levels to write, by SKU
+    changes: Changes
     outcome: StockReserved | StockRejected
+
+    @property
+    def answer(self) -> Reservation:
+        if isinstance(self.outcome, StockReserved):
+            return Reservation(reserved=self.outcome)
+        return Reservation(rejected=self.outcome)
 
 
 def plan_reservation(order: OrderPlaced, levels: Mapping[str, StockLevel]) -> ReservationPlan:
@@ -37,23 +45,43 @@ def plan_reservation(order: OrderPlaced, levels: Mapping[str, StockLevel]) -> Re
     if unknown or short:
         rejected = StockRejected(
             order_id=order.order_id,
+            customer_id=order.customer_id,
             reason="unknown_sku" if unknown else "out_of_stock",
             skus=tuple(unknown or short),
         )
-        releases = {
-            sku: release(level, order.order_id)
-            for sku, level in levels.items()
-            if order.order_id in level.holds
-        }
-        return ReservationPlan(releases, rejected)
+        return ReservationPlan(release_holds(order.order_id, levels), rejected)
 
     holds = {
         sku: hold(levels[sku], order.order_id, quantity)
         for sku, quantity in wanted.items()
         if order.order_id not in levels[sku].holds
     }
-    items = tuple(OrderLine(sku=sku, quantity=quantity) for sku, quantity in wanted.items())
-    return ReservationPlan(holds, StockReserved(order_id=order.order_id, items=items))
+    reserved = StockReserved(
+        order_id=order.order_id,
+        customer_id=order.customer_id,
+        items=tuple(OrderLine(sku=sku, quantity=quantity) for sku, quantity in wanted.items()),
+        amount_cents=sum(levels[sku].price_cents * quantity for sku, quantity in wanted.items()),
+    )
+    return ReservationPlan(holds, reserved)
+
+
+def plan_release(reserved: StockReserved, levels: Mapping[str, StockLevel]) -> tuple[Changes, StockReleased]:
+    """Compensation: give back what `reserved` holds (what is already given back stays so)."""
+    released = StockReleased(order_id=reserved.order_id, customer_id=reserved.customer_id, items=reserved.items)
+    return release_holds(reserved.order_id, levels), released
+
+
+def plan_shipment(order_id: str, levels: Mapping[str, StockLevel]) -> Changes:
+    """Shipped stock leaves the shop: the order's holds go, and nothing returns to available."""
+    return {
+        sku: level.model_copy(update={"holds": _without(level.holds, order_id)})
+        for sku, level in levels.items()
+        if order_id in level.holds
+    }
+
+
+def release_holds(order_id: str, levels: Mapping[str, StockLevel]) -> Changes:
+    return {sku: release(level, order_id) for sku, level in levels.items() if order_id in level.holds}
 
 
 def hold(level: StockLevel, order_id: str, quantity: int) -> StockLevel:
@@ -63,6 +91,10 @@ def hold(level: StockLevel, order_id: str, quantity: int) -> StockLevel:
 
 
 def release(level: StockLevel, order_id: str) -> StockLevel:
-    holds = dict(level.holds)
-    quantity = holds.pop(order_id)
-    return level.model_copy(update={"available": level.available + quantity, "holds": holds})
+    return level.model_copy(
+        update={"available": level.available + level.holds[order_id], "holds": _without(level.holds, order_id)}
+    )
+
+
+def _without(holds: dict[str, int], order_id: str) -> dict[str, int]:
+    return {held_for: units for held_for, units in holds.items() if held_for != order_id}

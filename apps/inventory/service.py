@@ -1,62 +1,98 @@
-"""The inventory service: loads stock, applies the pure decisions, stores and announces."""
+"""The inventory service: loads stock, applies the pure decisions, stores the stock and
+announces what it decided, the announcement in one transaction with its record."""
 
 import logging
 from collections.abc import Mapping
-from typing import Protocol
 
 from common.delivery import Outcome
-from common.state import ConcurrencyError
-from contracts.events import CloudEvent, Event, OrderPlaced
+from common.state import ConcurrencyError, Versioned
+from contracts.events import CloudEvent, OrderPlaced, PaymentFailed, ShipmentScheduled
 from inventory import handlers
-from inventory.model import StockLevel
+from inventory.model import CatalogueEntry, StockLevel
 from inventory.store import StockStore
 
 log = logging.getLogger("inventory")
 
-# Attempts at a reservation before the event goes back to Dapr for a retry.
+# Attempts at a read-modify-write before the event goes back to Dapr for a retry.
 MAX_ATTEMPTS = 5
 
 
-class Publisher(Protocol):
-    async def publish(self, event: Event) -> None: ...
-
-
 class InventoryService:
-    def __init__(self, store: StockStore, publisher: Publisher) -> None:
+    def __init__(self, store: StockStore) -> None:
         self._store = store
-        self._publisher = publisher
 
-    async def load_catalogue(self, catalogue: Mapping[str, int]) -> None:
+    async def load_catalogue(self, catalogue: Mapping[str, CatalogueEntry]) -> None:
         """Create the SKUs that do not exist yet; levels already stored are kept."""
-        for sku, available in catalogue.items():
-            await self._store.add(StockLevel(sku=sku, available=available))
+        for sku, entry in catalogue.items():
+            await self._store.add(StockLevel(sku=sku, available=entry.available, price_cents=entry.price_cents))
 
     async def stock(self, sku: str) -> StockLevel | None:
         found = await self._store.levels([sku])
         return found[sku].value if sku in found else None
 
     async def order_placed(self, event: CloudEvent[OrderPlaced]) -> Outcome:
+        """Reserve the order's stock, all or nothing, and answer reserved or rejected."""
         order = event.data
-        context = {"order_id": order.order_id}
         for _ in range(MAX_ATTEMPTS):
-            # A redelivered order: it was answered, so announce the same answer again.
-            answered = await self._store.outcome(order.order_id)
-            if answered is not None:
-                log.info("order answered before; announcing it again", extra=context)
-                await self._publisher.publish(answered)
+            if await self._store.reservation(order.order_id) is not None:
+                log.info("order answered before; nothing to do", extra={"order_id": order.order_id})
                 return Outcome.SUCCESS
-
             stored = await self._store.levels(line.sku for line in order.items)
-            plan = handlers.plan_reservation(order, {sku: v.value for sku, v in stored.items()})
+            plan = handlers.plan_reservation(order, _values(stored))
             try:
-                # One SKU at a time, in a fixed order; a conflict restarts from a fresh read,
-                # which sees the holds this attempt has already written.
-                for sku in sorted(plan.changes):
-                    await self._store.replace(plan.changes[sku], stored[sku].etag)
+                await self._write(plan.changes, stored)
+                await self._store.save_reservation(order.order_id, plan.answer, etag=None, announce=plan.outcome)
             except ConcurrencyError:
                 continue
-            outcome = await self._store.record_outcome(plan.outcome)
-            await self._publisher.publish(outcome)
-            log.info("answered with %s", outcome.type, extra=context)
+            log.info("answered with %s", plan.outcome.type, extra={"order_id": order.order_id})
             return Outcome.SUCCESS
         return Outcome.RETRY
+
+    async def payment_failed(self, event: CloudEvent[PaymentFailed]) -> Outcome:
+        """Compensation: give the order's reserved stock back and announce it."""
+        order_id = event.data.order_id
+        for _ in range(MAX_ATTEMPTS):
+            stored = await self._store.reservation(order_id)
+            if stored is None or stored.value.reserved is None or stored.value.released:
+                log.info("nothing held for the order", extra={"order_id": order_id})
+                return Outcome.SUCCESS
+            reserved = stored.value.reserved
+            levels = await self._store.levels(line.sku for line in reserved.items)
+            changes, released = handlers.plan_release(reserved, _values(levels))
+            try:
+                await self._write(changes, levels)
+                done = stored.value.model_copy(update={"released": True})
+                await self._store.save_reservation(order_id, done, stored.etag, announce=released)
+            except ConcurrencyError:
+                continue
+            log.info("released the order's stock", extra={"order_id": order_id})
+            return Outcome.SUCCESS
+        return Outcome.RETRY
+
+    async def shipment_scheduled(self, event: CloudEvent[ShipmentScheduled]) -> Outcome:
+        """Shipped stock leaves the shop: the order's holds are dropped."""
+        order_id = event.data.order_id
+        for _ in range(MAX_ATTEMPTS):
+            stored = await self._store.reservation(order_id)
+            if stored is None or stored.value.shipped:
+                return Outcome.SUCCESS
+            levels = await self._store.levels(line.sku for line in event.data.items)
+            try:
+                await self._write(handlers.plan_shipment(order_id, _values(levels)), levels)
+                done = stored.value.model_copy(update={"shipped": True})
+                await self._store.save_reservation(order_id, done, stored.etag)
+            except ConcurrencyError:
+                continue
+            log.info("the order's stock has shipped", extra={"order_id": order_id})
+            return Outcome.SUCCESS
+        return Outcome.RETRY
+
+    async def _write(self, changes: handlers.Changes, read: Mapping[str, Versioned[StockLevel]]) -> None:
+        # One SKU at a time, in a fixed order; a conflict restarts the caller from a fresh
+        # read, which sees the holds this attempt has already written.
+        for sku in sorted(changes):
+            await self._store.replace(changes[sku], read[sku].etag)
+
+
+def _values(stored: Mapping[str, Versioned[StockLevel]]) -> dict[str, StockLevel]:
+    return {sku: versioned.value for sku, versioned in stored.items()}

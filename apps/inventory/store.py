@@ -1,19 +1,10 @@
-"""The inventory repository: stock levels and answered orders, in inventory's state store."""
+"""The inventory repository: stock levels and reservations, in inventory's state store."""
 
 from collections.abc import Iterable
 
-from pydantic import BaseModel
-
 from common.state import State, Versioned
-from contracts.events import StockRejected, StockReserved
-from inventory.model import StockLevel
-
-StockOutcome = StockReserved | StockRejected
-
-
-class _RecordedOutcome(BaseModel):
-    reserved: StockReserved | None = None
-    rejected: StockRejected | None = None
+from contracts.events import Event
+from inventory.model import Reservation, StockLevel
 
 
 class StockStore:
@@ -22,7 +13,7 @@ class StockStore:
 
     async def levels(self, skus: Iterable[str]) -> dict[str, Versioned[StockLevel]]:
         """The levels of the SKUs that exist, by SKU."""
-        found = await self._state.read_many(_level_key(sku) for sku in skus)
+        found = await self._state.read_many(_level_key(sku) for sku in set(skus))
         levels = (Versioned(StockLevel.model_validate_json(v.value), v.etag) for v in found.values())
         return {level.value.sku: level for level in levels}
 
@@ -34,31 +25,28 @@ class StockStore:
         """Store a changed level; ConcurrencyError if it changed since read."""
         await self._state.replace(_level_key(level.sku), level.model_dump_json(), etag)
 
-    async def outcome(self, order_id: str) -> StockOutcome | None:
-        """What inventory answered for an order, if it has answered."""
-        found = await self._state.read(_outcome_key(order_id))
+    async def reservation(self, order_id: str) -> Versioned[Reservation] | None:
+        found = await self._state.read(_reservation_key(order_id))
         if found is None:
             return None
-        recorded = _RecordedOutcome.model_validate_json(found.value)
-        return recorded.reserved or recorded.rejected
+        return Versioned(Reservation.model_validate_json(found.value), found.etag)
 
-    async def record_outcome(self, outcome: StockOutcome) -> StockOutcome:
-        """Record the answer for an order unless one is recorded; the recorded one."""
-        recorded = (
-            _RecordedOutcome(reserved=outcome)
-            if isinstance(outcome, StockReserved)
-            else _RecordedOutcome(rejected=outcome)
-        )
-        if await self._state.create(_outcome_key(outcome.order_id), recorded.model_dump_json()):
-            return outcome
-        first = await self.outcome(outcome.order_id)
-        assert first is not None, "outcomes are never deleted"
-        return first
+    async def save_reservation(
+        self, order_id: str, reservation: Reservation, etag: str | None, announce: Event | None = None
+    ) -> None:
+        """Store the reservation (guarded by `etag`; None for a new one), announcing the
+        fact, if any, in the same transaction; ConcurrencyError if it changed since read."""
+        key, data = _reservation_key(order_id), reservation.model_dump_json()
+        if announce is not None:
+            await self._state.write_and_announce(key, data, etag, announce)
+        else:
+            assert etag is not None, "a new reservation is always announced"
+            await self._state.replace(key, data, etag)
 
 
 def _level_key(sku: str) -> str:
     return f"stock/{sku}"
 
 
-def _outcome_key(order_id: str) -> str:
-    return f"outcome/{order_id}"
+def _reservation_key(order_id: str) -> str:
+    return f"reservation/{order_id}"

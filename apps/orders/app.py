@@ -8,13 +8,12 @@ from dapr.aio.clients import DaprClient
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response, status
 
 from common.apps import add_health_route
-from common.delivery import event_endpoint, unrouted_event
+from common.delivery import event_endpoint, event_path, unrouted_event
 from common.logs import configure_logging
-from common.publisher import EventPublisher
 from common.state import DaprState
-from contracts.events import StockRejected, StockReserved
 from contracts.names import ORDERS_STORE
-from orders.model import Order, OrderAccepted, PlaceOrder
+from orders.handlers import HEARD
+from orders.model import Fact, Order, OrderAccepted, PlaceOrder
 from orders.service import OrdersService
 from orders.settings import Settings
 from orders.store import OrderStore
@@ -32,8 +31,7 @@ def create_app(settings: Settings | None = None, service: OrdersService | None =
             yield
             return
         async with DaprClient(address=settings.dapr_grpc_address) as client:
-            store = OrderStore(DaprState(client, ORDERS_STORE))
-            app.state.service = OrdersService(store, EventPublisher(client))
+            app.state.service = OrdersService(OrderStore(DaprState(client, ORDERS_STORE)))
             app.state.ready = True
             yield
 
@@ -41,9 +39,10 @@ def create_app(settings: Settings | None = None, service: OrdersService | None =
     add_health_route(app)
     app.post("/orders", status_code=status.HTTP_202_ACCEPTED)(place_order)
     app.get("/orders/{order_id}")(get_order)
+    app.get("/orders/{order_id}/events")(get_order_events)
     # Paths named by the routing rules in components/subscriptions.yaml.
-    app.post("/events/stock-reserved")(event_endpoint(StockReserved, OrdersService.stock_reserved))
-    app.post("/events/stock-rejected")(event_endpoint(StockRejected, OrdersService.stock_rejected))
+    for model in HEARD:
+        app.post(event_path(model))(event_endpoint(model, OrdersService.record))
     app.post("/events/unrouted")(unrouted_event)
     return app
 
@@ -71,3 +70,11 @@ async def get_order(order_id: str, service: Service) -> Order:
     if order is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no order {order_id}")
     return order
+
+
+async def get_order_events(order_id: str, service: Service) -> tuple[Fact, ...]:
+    """The order's history: every fact that changed it, oldest first."""
+    history = await service.history(order_id)
+    if history is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no order {order_id}")
+    return history

@@ -1,28 +1,76 @@
-"""Pure decisions of the orders service: command or event in, new order state out."""
+"""Pure decisions of the orders service: a command or an event in; the order's new
+history, its view, and the fact to announce out."""
 
-from contracts.events import OrderPlaced, StockRejected, StockReserved
-from orders.model import Order, OrderStatus, PlaceOrder, can_move
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
-
-def place_order(order_id: str, command: PlaceOrder) -> tuple[Order, OrderPlaced]:
-    order = Order(order_id=order_id, customer_id=command.customer_id, items=tuple(command.items))
-    return order, announce_placed(order)
-
-
-def announce_placed(order: Order) -> OrderPlaced:
-    return OrderPlaced(order_id=order.order_id, customer_id=order.customer_id, items=order.items)
-
-
-def on_stock_reserved(order: Order, _event: StockReserved) -> Order | None:
-    return _move(order, OrderStatus.RESERVED)
+from contracts.events import (
+    EVENTS, Event, OrderCancelled, OrderConfirmed, OrderPlaced, PaymentFailed, PaymentSucceeded,
+    ShipmentScheduled, StockRejected, StockReserved,
+)
+from contracts.names import EventType
+from orders.model import Fact, Order, OrderRecord, OrderStatus, PlaceOrder, takes
 
 
-def on_stock_rejected(order: Order, event: StockRejected) -> Order | None:
-    return _move(order, OrderStatus.CANCELLED, reason=event.reason)
+def place_order(order_id: str, command: PlaceOrder) -> tuple[OrderRecord, OrderPlaced]:
+    placed = OrderPlaced(order_id=order_id, customer_id=command.customer_id, items=tuple(command.items))
+    history = (_fact(f"{order_id}/{placed.type}", placed),)
+    return OrderRecord(history=history, view=rebuild(history)), placed
 
 
-def _move(order: Order, status: OrderStatus, reason: str | None = None) -> Order | None:
-    """The order in its new status, or None when the event is late or a duplicate."""
-    if not can_move(order.status, status):
+def record(current: OrderRecord, event_id: str, event: Event) -> tuple[OrderRecord, Event | None] | None:
+    """The order with `event` appended and the fact to announce, if any; None when the
+    event changes nothing (a duplicate, or late: see the ordering rule in model.py)."""
+    if any(fact.event_id == event_id for fact in current.history):
         return None
-    return order.model_copy(update={"status": status, "reason": reason})
+    moved = _move(current.view, event)
+    if moved is None:
+        return None
+    history = (*current.history, _fact(event_id, event))
+    return OrderRecord(history=history, view=moved), _announcement(moved)
+
+
+def rebuild(history: tuple[Fact, ...]) -> Order:
+    """The view as a fold of the history: the first fact creates the order, each next
+    one moves it."""
+    first, *rest = (EVENTS[fact.type].model_validate(fact.data) for fact in history)
+    assert isinstance(first, OrderPlaced), "an order's history starts with order.placed"
+    order = Order(order_id=first.order_id, customer_id=first.customer_id, items=first.items)
+    for event in rest:
+        order = _move(order, event) or order
+    return order
+
+
+# What each fact the orders service hears does to an order.
+_TRANSITIONS: dict[EventType, Callable[[Any], dict[str, Any]]] = {
+    EventType.STOCK_RESERVED: lambda e: {"status": OrderStatus.RESERVED, "amount_cents": e.amount_cents},
+    EventType.STOCK_REJECTED: lambda e: {"status": OrderStatus.CANCELLED, "reason": e.reason},
+    EventType.PAYMENT_SUCCEEDED: lambda e: {"status": OrderStatus.PAID, "payment_id": e.payment_id},
+    EventType.PAYMENT_FAILED: lambda e: {"status": OrderStatus.CANCELLED, "reason": e.reason},
+    EventType.SHIPMENT_SCHEDULED: lambda e: {"status": OrderStatus.SHIPPED, "shipment_id": e.shipment_id},
+}
+HEARD: tuple[type[Event], ...] = (
+    StockReserved, StockRejected, PaymentSucceeded, PaymentFailed, ShipmentScheduled,
+)
+
+
+def _move(order: Order, event: Event) -> Order | None:
+    if not takes(order.status, event.type):
+        return None
+    return order.model_copy(update=_TRANSITIONS[event.type](event))
+
+
+def _announcement(order: Order) -> Event | None:
+    """The orders service announces that an order is confirmed (paid) or cancelled."""
+    if order.status is OrderStatus.PAID:
+        return OrderConfirmed(
+            order_id=order.order_id, customer_id=order.customer_id, amount_cents=order.amount_cents or 0
+        )
+    if order.status is OrderStatus.CANCELLED:
+        return OrderCancelled(order_id=order.order_id, customer_id=order.customer_id, reason=order.reason)
+    return None
+
+
+def _fact(event_id: str, event: Event) -> Fact:
+    return Fact(event_id=event_id, type=event.type, data=event.model_dump(mode="json"), recorded_at=datetime.now(UTC))

@@ -1,15 +1,15 @@
-"""The orders service: loads orders, applies the pure decisions, stores and announces."""
+"""The orders service: loads an order's record, applies the pure decisions, stores the
+record and announces what changed, in one transaction."""
 
 import logging
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 from uuid import uuid4
 
 from common.delivery import Outcome
 from common.state import ConcurrencyError
-from contracts.events import CloudEvent, Event, StockRejected, StockReserved
+from contracts.events import CloudEvent
 from orders import handlers
-from orders.model import Order, OrderStatus, PlaceOrder
+from orders.model import Fact, Order, PlaceOrder
 from orders.store import OrderStore
 
 log = logging.getLogger("orders")
@@ -18,62 +18,47 @@ log = logging.getLogger("orders")
 MAX_ATTEMPTS = 5
 
 
-class Publisher(Protocol):
-    async def publish(self, event: Event) -> None: ...
-
-
 class OrdersService:
-    def __init__(self, store: OrderStore, publisher: Publisher) -> None:
+    def __init__(self, store: OrderStore) -> None:
         self._store = store
-        self._publisher = publisher
 
     async def place(self, command: PlaceOrder, idempotency_key: str | None = None) -> Order:
         order_id = uuid4().hex
         if idempotency_key is not None:
             order_id = await self._store.claim_idempotency_key(idempotency_key, order_id)
-        order, placed = handlers.place_order(order_id, command)
-        if not await self._store.add(order):
-            # A repeated Idempotency-Key: the first order stands.
-            stored = await self._store.get(order_id)
-            assert stored is not None, "orders are never deleted"
-            order = stored.value
-            if order.status is not OrderStatus.PENDING:
-                return order
-            # Still pending: the first request may have stopped before announcing it.
-            # The announcement keeps its event id, so consumers see a duplicate at worst.
-            placed = handlers.announce_placed(order)
-        await self._publisher.publish(placed)
-        log.info("order placed", extra={"order_id": order_id, "event_type": placed.type})
-        return order
+        stored = await self._store.get(order_id)
+        if stored is not None:  # a repeated Idempotency-Key: the first order stands
+            return stored.value.view
+        record, placed = handlers.place_order(order_id, command)
+        await self._store.save(record, etag=None, announce=placed)
+        log.info("order placed", extra={"order_id": order_id})
+        return record.view
 
     async def get(self, order_id: str) -> Order | None:
         stored = await self._store.get(order_id)
-        return stored.value if stored else None
+        return stored.value.view if stored else None
 
-    async def stock_reserved(self, event: CloudEvent[StockReserved]) -> Outcome:
-        return await self._apply(event, lambda order: handlers.on_stock_reserved(order, event.data))
+    async def history(self, order_id: str) -> tuple[Fact, ...] | None:
+        stored = await self._store.get(order_id)
+        return stored.value.history if stored else None
 
-    async def stock_rejected(self, event: CloudEvent[StockRejected]) -> Outcome:
-        return await self._apply(event, lambda order: handlers.on_stock_rejected(order, event.data))
-
-    async def _apply(
-        self, event: CloudEvent[Any], decide: Callable[[Order], Order | None]
-    ) -> Outcome:
-        """Apply an event to its order with an ETag-guarded read-modify-write."""
+    async def record(self, event: CloudEvent[Any]) -> Outcome:
+        """Append a fact about an order to its history, with an ETag-guarded write."""
         context = {"order_id": event.data.order_id}
         for _ in range(MAX_ATTEMPTS):
             stored = await self._store.get(event.data.order_id)
             if stored is None:
                 log.warning("dropping an event about an unknown order", extra=context)
                 return Outcome.DROP
-            moved = decide(stored.value)
-            if moved is None:
+            decision = handlers.record(stored.value, event.id, event.data)
+            if decision is None:
                 log.info("ignoring a late or duplicate event", extra=context)
                 return Outcome.SUCCESS
+            record, announce = decision
             try:
-                await self._store.replace(moved, stored.etag)
+                await self._store.save(record, stored.etag, announce)
             except ConcurrencyError:
                 continue
-            log.info("order is now %s", moved.status, extra=context)
+            log.info("order is now %s", record.view.status, extra=context)
             return Outcome.SUCCESS
         return Outcome.RETRY

@@ -1,26 +1,30 @@
-"""The orders repository: orders and idempotency keys, in the orders' state store."""
+"""The orders repository: each order's record (history and view) and idempotency keys,
+in the orders' state store."""
 
 from common.state import State, Versioned
-from orders.model import Order
+from contracts.events import Event
+from orders.model import OrderRecord
 
 
 class OrderStore:
     def __init__(self, state: State) -> None:
         self._state = state
 
-    async def get(self, order_id: str) -> Versioned[Order] | None:
+    async def get(self, order_id: str) -> Versioned[OrderRecord] | None:
         found = await self._state.read(_order_key(order_id))
         if found is None:
             return None
-        return Versioned(Order.model_validate_json(found.value), found.etag)
+        return Versioned(OrderRecord.model_validate_json(found.value), found.etag)
 
-    async def add(self, order: Order) -> bool:
-        """Store a new order; False if one with its id exists already."""
-        return await self._state.create(_order_key(order.order_id), order.model_dump_json())
-
-    async def replace(self, order: Order, etag: str) -> None:
-        """Store a changed order; ConcurrencyError if it changed since read."""
-        await self._state.replace(_order_key(order.order_id), order.model_dump_json(), etag)
+    async def save(self, record: OrderRecord, etag: str | None, announce: Event | None) -> None:
+        """Store the record (guarded by `etag`; None for a new order), and announce the
+        fact, if any, in the same transaction; ConcurrencyError if it changed since read."""
+        key, data = _order_key(record.view.order_id), record.model_dump_json()
+        if announce is not None:
+            await self._state.write_and_announce(key, data, etag, announce)
+        else:
+            assert etag is not None, "a new order is always announced"
+            await self._state.replace(key, data, etag)
 
     async def claim_idempotency_key(self, key: str, order_id: str) -> str:
         """Bind `key` to `order_id` unless it is bound already; the bound order id."""

@@ -19,7 +19,12 @@ from tests.support.waiting import wait_until
 pytestmark = pytest.mark.e2e
 
 # What `make run` listens on (dapr.yaml, tools/run.sh).
-PORTS = {"redis": 6380, "orders": 8001, "inventory": 8002, "orders sidecar": 3501, "inventory sidecar": 3502}
+APPS = {"storefront": (8000, 3500), "orders": (8001, 3501), "inventory": (8002, 3502), "payments": (8003, 3503)}
+PORTS = {
+    "redis": 6380,
+    **{app: port for app, (port, _) in APPS.items()},
+    **{f"{app} sidecar": port for app, (_, port) in APPS.items()},
+}
 DAPR_BIN = Path.home() / ".dapr" / "bin"
 ENV = {"PATH": f"{ROOT / '.venv' / 'bin'}:{DAPR_BIN}:{os.environ['PATH']}"}
 START_TIMEOUT = 90
@@ -45,9 +50,9 @@ def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
     require_tool("make", "apt-get install -y make")
     system = Process("make-run", ["make", "run"], tmp_path_factory.mktemp("e2e"), env=ENV, cwd=ROOT)
     try:
-        for url in ("http://127.0.0.1:3501/v1.0/healthz", "http://127.0.0.1:3502/v1.0/healthz",
-                    "http://127.0.0.1:8001/healthz", "http://127.0.0.1:8002/healthz"):
-            system.wait_ready(lambda url=url: healthy(url), START_TIMEOUT)
+        for app_port, sidecar_port in APPS.values():
+            system.wait_ready(lambda p=sidecar_port: healthy(f"http://127.0.0.1:{p}/v1.0/healthz"), START_TIMEOUT)
+            system.wait_ready(lambda p=app_port: healthy(f"http://127.0.0.1:{p}/healthz"), START_TIMEOUT)
         yield system
     finally:
         # Ctrl-C, as a user would press it: SIGINT to the group `make run` leads.
@@ -56,31 +61,69 @@ def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
         system.stop()
 
 
+def dapr(*argv: str) -> str:
+    done = subprocess.run(
+        ["dapr", *argv], capture_output=True, text=True, env={**os.environ, **ENV}, timeout=30, check=True
+    )
+    return done.stdout
+
+
 def dapr_invoke(
     method: str, verb: str = "GET", data: dict[str, Any] | None = None, app_id: str = "orders"
-) -> dict[str, Any]:
-    argv = ["dapr", "invoke", "--app-id", app_id, "--method", method, "--verb", verb]
+) -> Any:
+    argv = ["invoke", "--app-id", app_id, "--method", method, "--verb", verb]
     if data is not None:
         argv += ["--data", json.dumps(data)]
-    done = subprocess.run(argv, capture_output=True, text=True, env={**os.environ, **ENV}, timeout=30, check=True)
-    (body,) = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    (body,) = [line for line in dapr(*argv).splitlines() if line.startswith(("{", "["))]
     return json.loads(body)
 
 
-def test_an_order_placed_with_dapr_invoke_is_reserved_within_5s(make_run: Process) -> None:
-    stock_before = dapr_invoke("stock/tea-sencha", app_id="inventory")
+def place(customer_id: str, sku: str, quantity: int) -> str:
     accepted = dapr_invoke(
-        "orders", "POST", {"customer_id": "c-e2e", "items": [{"sku": "tea-sencha", "quantity": 2}]}
+        "orders", "POST", {"customer_id": customer_id, "items": [{"sku": sku, "quantity": quantity}]}
     )
     assert accepted["status"] == "pending"
+    return accepted["order_id"]
 
-    reserved = wait_until(
-        lambda: (o := dapr_invoke(f"orders/{accepted['order_id']}"))["status"] == "reserved" and o,
-        timeout=5,
+
+def settled(order_id: str) -> dict[str, Any]:
+    return wait_until(
+        lambda: (o := dapr_invoke(f"orders/{order_id}"))["status"] in {"paid", "cancelled"} and o, timeout=20
     )
-    assert reserved["items"] == [{"sku": "tea-sencha", "quantity": 2}]
+
+
+def test_an_order_placed_with_dapr_invoke_is_reserved_within_5s_then_paid(make_run: Process) -> None:
+    stock_before = dapr_invoke("stock/tea-sencha", app_id="inventory")
+    order_id = place("c-e2e", "tea-sencha", 2)
+
+    wait_until(lambda: dapr_invoke(f"orders/{order_id}")["status"] in {"reserved", "paid"}, timeout=5)
+
+    assert settled(order_id)["status"] == "paid"
     stock_after = dapr_invoke("stock/tea-sencha", app_id="inventory")
     assert stock_after["reserved"] == stock_before["reserved"] + 2
+
+
+def test_a_declined_order_is_cancelled_and_its_stock_released(make_run: Process) -> None:
+    stock_before = dapr_invoke("stock/espresso-machine", app_id="inventory")
+    order_id = place("c-e2e", "espresso-machine", 1)
+
+    cancelled = settled(order_id)
+
+    assert (cancelled["status"], cancelled["reason"]) == ("cancelled", "payment_declined")
+    wait_until(lambda: dapr_invoke("stock/espresso-machine", app_id="inventory") == stock_before, timeout=10)
+
+
+def test_dapr_publish_of_something_that_is_no_order_ends_in_the_dead_letters(make_run: Process) -> None:
+    dapr("publish", "--publish-app-id", "orders", "--pubsub", "pubsub", "--topic", "orders",
+         "--data", '{"not": "an order"}', "--metadata", '{"cloudevent.type": "order.placed"}')
+
+    wait_until(
+        lambda: any(
+            isinstance(d["message"], dict) and d["message"].get("data") == {"not": "an order"}
+            for d in dapr_invoke("deadletters", app_id="storefront")
+        ),
+        timeout=10,
+    )
 
 
 def test_ctrl_c_stops_everything_and_make_down_finds_nothing_left(make_run: Process) -> None:

@@ -1,63 +1,30 @@
-"""The first slice of the saga through real sidecars and a real broker."""
+"""The order saga through real sidecars and a real broker."""
 
-from typing import Any
 from uuid import uuid4
 
 import requests
 
-from contracts.names import PUBSUB, Topic
+from contracts.names import Topic
+from orders.handlers import rebuild
+from orders.model import Fact
 from tests.integration.conftest import System
+from tests.integration.flows import (
+    TIMEOUT, dead_letters, get, place_order, publish, settled, stock,
+)
 from tests.support.waiting import wait_until
 
-TIMEOUT = 10
 
-
-def place_order(system: System, *lines: tuple[str, int], **headers: str) -> str:
-    """POST /orders through the orders sidecar's service invocation API."""
-    body = {"customer_id": f"c-{uuid4().hex[:8]}", "items": [{"sku": s, "quantity": q} for s, q in lines]}
-    response = requests.post(
-        f"{system.orders.dapr_url}/v1.0/invoke/orders/method/orders", json=body, headers=headers, timeout=TIMEOUT
-    )
-    assert response.status_code == 202, response.text
-    return response.json()["order_id"]
-
-
-def order(system: System, order_id: str) -> dict[str, Any]:
-    response = requests.get(f"{system.orders.url}/orders/{order_id}", timeout=TIMEOUT)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def stock(system: System, sku: str) -> dict[str, Any]:
-    response = requests.get(f"{system.inventory.url}/stock/{sku}", timeout=TIMEOUT)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def final_order(system: System, order_id: str) -> dict[str, Any]:
-    return wait_until(lambda: (o := order(system, order_id))["status"] != "pending" and o, TIMEOUT)
-
-
-def publish(system: System, topic: Topic, data: Any, event_type: str, event_id: str) -> None:
-    """Publish as the orders app would, through its sidecar's HTTP API."""
-    response = requests.post(
-        f"{system.orders.dapr_url}/v1.0/publish/{PUBSUB}/{topic}",
-        json=data,
-        params={"metadata.cloudevent.type": event_type, "metadata.cloudevent.id": event_id},
-        timeout=TIMEOUT,
-    )
-    assert response.status_code == 204, response.text
-
-
-def test_an_order_in_stock_reserves_the_stock_and_moves_on(system: System) -> None:
+def test_an_order_in_stock_is_reserved_then_paid(system: System) -> None:
     before = stock(system, "tea-sencha")
 
     order_id = place_order(system, ("tea-sencha", 3))
 
-    assert final_order(system, order_id)["status"] == "reserved"
+    paid = settled(system, order_id)
+    assert (paid["status"], paid["amount_cents"]) == ("paid", 3 * before["price_cents"])
     after = stock(system, "tea-sencha")
-    assert after["available"] == before["available"] - 3
-    assert after["reserved"] == before["reserved"] + 3
+    assert (after["available"], after["reserved"]) == (before["available"] - 3, before["reserved"] + 3)
+    payment = get(f"{system['payments'].url}/payments/{order_id}")
+    assert payment["succeeded"]["payment_id"] == paid["payment_id"]
 
 
 def test_an_order_beyond_the_stock_is_cancelled_out_of_stock(system: System) -> None:
@@ -65,46 +32,91 @@ def test_an_order_beyond_the_stock_is_cancelled_out_of_stock(system: System) -> 
 
     order_id = place_order(system, ("tea-earl-grey", 1), ("kettle-gooseneck", before["available"] + 1))
 
-    cancelled = final_order(system, order_id)
+    cancelled = settled(system, order_id)
     assert (cancelled["status"], cancelled["reason"]) == ("cancelled", "out_of_stock")
     assert stock(system, "kettle-gooseneck") == before
+
+
+def test_a_declined_payment_cancels_the_order_and_releases_its_stock(system: System) -> None:
+    before = stock(system, "mug-stoneware")
+
+    order_id = place_order(system, ("mug-stoneware", 2), customer_id=f"blocked-{uuid4().hex[:8]}")
+
+    cancelled = settled(system, order_id)
+    assert (cancelled["status"], cancelled["reason"]) == ("cancelled", "payment_declined")
+    wait_until(lambda: system.broker.about(order_id, Topic.INVENTORY)[-1]["type"] == "stock.released", TIMEOUT)
+    assert stock(system, "mug-stoneware") == before
+
+
+def test_an_order_over_the_gateway_limit_is_declined(system: System) -> None:
+    order_id = place_order(system, ("espresso-machine", 1))
+    assert settled(system, order_id)["reason"] == "payment_declined"
+
+
+def test_the_history_of_an_order_rebuilds_its_view(system: System) -> None:
+    order_id = place_order(system, ("tea-sencha", 1))
+    view = settled(system, order_id)
+
+    history = get(f"{system['orders'].url}/orders/{order_id}/events")
+
+    assert [fact["type"] for fact in history] == ["order.placed", "stock.reserved", "payment.succeeded"]
+    assert rebuild(tuple(Fact.model_validate(fact) for fact in history)).model_dump(mode="json") == view
 
 
 def test_a_repeated_idempotency_key_places_one_order(system: System) -> None:
     key = uuid4().hex
     first = place_order(system, ("mug-stoneware", 1), **{"Idempotency-Key": key})
     assert place_order(system, ("mug-stoneware", 1), **{"Idempotency-Key": key}) == first
+    settled(system, first)
+    announced = lambda: [e["type"] for e in system.broker.about(first, Topic.ORDERS)]  # noqa: E731
+    wait_until(lambda: announced() == ["order.placed", "order.confirmed"], TIMEOUT)
 
 
-def test_a_redelivered_order_placed_event_reserves_nothing_twice(system: System) -> None:
+def test_an_event_published_twice_with_one_id_has_one_effect(system: System) -> None:
     order_id = place_order(system, ("tea-earl-grey", 2))
-    placed = final_order(system, order_id)
+    settled(system, order_id)
     before = stock(system, "tea-earl-grey")
+    (placed,) = [e for e in system.broker.about(order_id, Topic.ORDERS) if e["type"] == "order.placed"]
 
-    # The same fact again, with the same CloudEvent id, as a redelivery would bring it.
-    data = {k: placed[k] for k in ("order_id", "customer_id", "items")}
-    publish(system, Topic.ORDERS, data, "order.placed", f"{order_id}/order.placed")
+    # The very same CloudEvent again, as a redelivery would bring it.
+    publish(system, Topic.ORDERS, placed["data"], placed["type"], placed["id"])
     published = system.broker.last_entry_id(Topic.ORDERS)
 
     wait_until(lambda: system.broker.consumed(Topic.ORDERS, "inventory", up_to=published), TIMEOUT)
     assert stock(system, "tea-earl-grey") == before
-    assert order(system, order_id)["status"] == "reserved"
+    assert [e["type"] for e in system.broker.about(order_id, Topic.INVENTORY)] == ["stock.reserved"]
+    assert [e["type"] for e in system.broker.about(order_id, Topic.PAYMENTS)] == ["payment.succeeded"]
 
 
-def test_a_malformed_event_is_dead_lettered_and_valid_traffic_flows(system: System) -> None:
-    poison_id = f"poison-{uuid4().hex}"
+def test_poison_is_dead_lettered_kept_and_replayed_after_a_fix_while_traffic_flows(system: System) -> None:
+    poison_id, order_id = f"poison-{uuid4().hex}", uuid4().hex
+    broken = {"order_id": order_id, "customer_id": "c-1", "items": [{"sku": "tea-sencha", "quantity": "2"}]}
 
-    publish(system, Topic.ORDERS, {"order_id": 42, "items": "many"}, "order.placed", poison_id)
-    order_id = place_order(system, ("tea-sencha", 1))
+    publish(system, Topic.ORDERS, broken, "order.placed", poison_id)
+    other = place_order(system, ("tea-sencha", 1))
 
-    dead = wait_until(lambda: [e for e in system.broker.dead_letters() if e["id"] == poison_id], TIMEOUT)
-    assert dead[0]["type"] == "order.placed"
-    assert final_order(system, order_id)["status"] == "reserved"
+    letter = wait_until(lambda: [d for d in dead_letters(system) if d["id"] == poison_id], TIMEOUT)[0]
+    assert (letter["topic"], letter["type"], letter["message"]["data"]) == ("orders", "order.placed", broken)
+    assert system.broker.about(order_id, Topic.INVENTORY) == []
+    assert settled(system, other)["status"] == "paid"  # valid traffic kept flowing
+
+    # The fix: the operator corrects the data and replays it to where it came from.
+    fixed = {**broken, "items": [{"sku": "tea-sencha", "quantity": 2}]}
+    response = requests.post(
+        f"{system['storefront'].url}/deadletters/{poison_id}/replay", json={"data": fixed}, timeout=TIMEOUT
+    )
+    assert (response.status_code, response.json()["replays"]) == (202, 1)
+    wait_until(lambda: [e["type"] for e in system.broker.about(order_id, Topic.INVENTORY)] == ["stock.reserved"], TIMEOUT)
 
 
-def test_an_event_of_unknown_type_is_dead_lettered(system: System) -> None:
-    stray_id = f"stray-{uuid4().hex}"
-
+def test_events_of_unknown_type_or_no_cloudevent_at_all_are_dead_lettered(system: System) -> None:
+    stray_id = f"poison-{uuid4().hex}"
     publish(system, Topic.ORDERS, {"order_id": "o-1"}, "coupon.redeemed", stray_id)
+    response = requests.post(
+        f"{system['orders'].dapr_url}/v1.0/publish/pubsub/{Topic.ORDERS}?metadata.rawPayload=true",
+        data=b"\x00not json at all", timeout=TIMEOUT,
+    )
+    assert response.status_code == 204, response.text
 
-    wait_until(lambda: any(e["id"] == stray_id for e in system.broker.dead_letters()), TIMEOUT)
+    wait_until(lambda: any(d["id"] == stray_id for d in dead_letters(system)), TIMEOUT)
+    wait_until(lambda: any(d["message"] == "\x00not json at all" for d in dead_letters(system)), TIMEOUT)

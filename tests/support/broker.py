@@ -1,15 +1,21 @@
-"""Reading the broker itself: what a consumer group has consumed, what was dead-lettered.
+"""Reading the broker itself: what a consumer group has consumed, what each topic holds.
 
 Dapr's Redis Streams pub/sub keeps one stream per topic and one consumer group per app;
 each stream entry holds the CloudEvent in its `data` field.
 """
 
 import json
+from pathlib import Path
 from typing import Any
 
 import redis
+from jsonschema import Draft202012Validator
 
-from contracts.names import Topic
+from contracts.names import EventType, Topic
+
+SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[2] / "apps" / "contracts" / "schemas" / "events.schema.json").read_text()
+)
 
 
 class Broker:
@@ -27,10 +33,39 @@ class Broker:
                 return delivered and group["pending"] == 0
         return False
 
-    def dead_letters(self) -> list[dict[str, Any]]:
-        if not self._redis.exists(Topic.DEAD_LETTERS):
+    def events(self, topic: Topic) -> list[dict[str, Any]]:
+        """Every CloudEvent published to `topic` (that was one), oldest first."""
+        if not self._redis.exists(topic):
             return []
-        return [json.loads(fields["data"]) for _, fields in self._redis.xrange(Topic.DEAD_LETTERS)]
+        found = []
+        for _, fields in self._redis.xrange(topic):
+            try:
+                found.append(json.loads(fields["data"]))
+            except ValueError:
+                continue
+        return found
+
+    def about(self, order_id: str, topic: Topic) -> list[dict[str, Any]]:
+        return [e for e in self.events(topic) if isinstance(e.get("data"), dict) and e["data"].get("order_id") == order_id]
+
+    def state(self, app_id: str, key: str) -> dict[str, Any] | None:
+        """A value in an app's state store, read from Redis itself (Dapr's Redis state
+        store keeps `<app-id>||<key>` as a hash whose `data` field holds the value)."""
+        data = self._redis.hget(f"{app_id}||{key}", "data")
+        return json.loads(data) if data is not None else None
+
+    def contract_breaches(self) -> list[str]:
+        """Every event on a business topic whose type is in the contract but whose data
+        does not validate against its schema, as 'type id: error'. Poison the tests
+        publish on purpose carries an id starting with 'poison-' and is left out."""
+        breaches = []
+        for topic in set(Topic) - {Topic.DEAD_LETTERS}:
+            for event in self.events(topic):
+                if event.get("type") not in set(EventType) or str(event.get("id")).startswith("poison-"):
+                    continue
+                validator = Draft202012Validator({**SCHEMA, "$ref": f"#/$defs/{event['type']}"})
+                breaches += [f"{event['type']} {event['id']}: {e.message}" for e in validator.iter_errors(event.get("data"))]
+        return breaches
 
 
 def _entry_id(entry_id: str) -> tuple[int, int]:

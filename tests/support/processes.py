@@ -18,7 +18,7 @@ class Process:
     ) -> None:
         self.name = name
         self.log_path = log_dir / f"{name}.log"
-        self._log = self.log_path.open("wb")
+        self._log = self.log_path.open("ab")  # a restarted process keeps its earlier log
         self._popen = subprocess.Popen(
             list(argv), stdout=self._log, stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})}, cwd=cwd, start_new_session=True,

@@ -26,12 +26,13 @@ def require_tool(path: str | Path, install: str) -> str:
 
 
 def start_redis(port: int, data_dir: Path, log_dir: Path) -> Process:
+    """A private Redis; started again on the same folder, it reloads its AOF."""
     server = require_tool("redis-server", "make setup")
     data_dir.mkdir(parents=True, exist_ok=True)
     redis = Process(
         "redis",
         [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
-         "--appendonly", "yes", "--save", ""],
+         "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
         log_dir,
     )
     redis.wait_ready(lambda: _redis_answers(port), START_TIMEOUT)
@@ -54,20 +55,31 @@ class Ports:
 class AppWithSidecar:
     """One app (uvicorn) and its daprd, started together and stopped together."""
 
-    def __init__(self, app_id: str, ports: Ports, redis_port: int, log_dir: Path) -> None:
+    def __init__(
+        self, app_id: str, ports: Ports, redis_port: int, log_dir: Path,
+        env: dict[str, str] | None = None, name: str | None = None,
+    ) -> None:
         self.app_id = app_id
+        self.name = name or app_id  # a second replica of an app needs a name of its own
         self.ports = ports
         self.url = f"http://127.0.0.1:{ports.app}"
         self.dapr_url = f"http://127.0.0.1:{ports.dapr_http}"
+        self._redis_port = redis_port
+        self._log_dir = log_dir
+        self._env = env or {}
+        self.start()
+
+    def start(self) -> None:
+        ports, app_id = self.ports, self.app_id
         self.app = Process(
-            app_id,
+            self.name,
             [str(ROOT / ".venv" / "bin" / "uvicorn"), "--app-dir", str(ROOT / "apps"), "--factory",
              f"{app_id}.app:create_app", "--host", "127.0.0.1", "--port", str(ports.app)],
-            log_dir,
-            env={"DAPR_GRPC_PORT": str(ports.dapr_grpc), "DAPR_HTTP_PORT": str(ports.dapr_http)},
+            self._log_dir,
+            env={"DAPR_GRPC_PORT": str(ports.dapr_grpc), "DAPR_HTTP_PORT": str(ports.dapr_http), **self._env},
         )
         self.sidecar = Process(
-            f"{app_id}-daprd",
+            f"{self.name}-daprd",
             [require_tool(DAPRD, "make setup"), "--app-id", app_id, "--app-port", str(ports.app),
              "--dapr-http-port", str(ports.dapr_http), "--dapr-grpc-port", str(ports.dapr_grpc),
              "--metrics-port", str(ports.metrics), "--resources-path", str(ROOT / "components"),
@@ -75,8 +87,8 @@ class AppWithSidecar:
              "--enable-app-health-check", "--app-health-check-path", "/healthz",
              "--app-health-probe-interval", "1", "--placement-host-address", "",
              "--scheduler-host-address", "", "--log-level", "info"],
-            log_dir,
-            env={"REDIS_HOST": f"127.0.0.1:{redis_port}"},
+            self._log_dir,
+            env={"REDIS_HOST": f"127.0.0.1:{self._redis_port}"},
         )
 
     def wait_ready(self) -> None:
@@ -92,6 +104,16 @@ class AppWithSidecar:
     def stop(self) -> None:
         self.sidecar.stop()
         self.app.stop()
+
+    def metric(self, name: str, **labels: str) -> float:
+        """The sum of a sidecar metric over the series that carry `labels`."""
+        text = requests.get(f"http://127.0.0.1:{self.ports.metrics}/metrics", timeout=5).text
+        wanted = [f'{key}="{value}"' for key, value in labels.items()]
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith(name + "{") and all(label in line for label in wanted)
+        )
 
 
 def _answers(url: str, status: int) -> bool:

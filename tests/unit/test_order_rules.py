@@ -1,55 +1,104 @@
 import pytest
 
-from contracts.events import OrderLine, StockRejected, StockReserved
+from contracts.events import (
+    OrderCancelled, OrderConfirmed, PaymentFailed, PaymentSucceeded, ShipmentScheduled, StockRejected,
+)
 from orders import handlers
-from orders.model import Order, OrderStatus, PlaceOrder, can_move
+from contracts.names import EventType
+from orders.model import OrderRecord, OrderStatus, PlaceOrder, takes
+from tests.unit.events import reserved
 
-S = OrderStatus
+S, E = OrderStatus, EventType
 
 
 @pytest.mark.parametrize(
-    ("current", "target", "allowed"),
+    ("status", "fact", "taken"),
     [
-        (S.PENDING, S.RESERVED, True),
-        (S.RESERVED, S.PAID, True),
-        (S.PAID, S.SHIPPED, True),
-        (S.PENDING, S.CANCELLED, True),
-        (S.PAID, S.CANCELLED, True),
-        (S.RESERVED, S.RESERVED, False),  # a duplicate
-        (S.PAID, S.RESERVED, False),  # a late event
-        (S.SHIPPED, S.CANCELLED, False),  # final
-        (S.CANCELLED, S.RESERVED, False),  # final
+        (S.PENDING, E.STOCK_RESERVED, True),
+        (S.PENDING, E.STOCK_REJECTED, True),
+        (S.RESERVED, E.PAYMENT_SUCCEEDED, True),
+        (S.RESERVED, E.PAYMENT_FAILED, True),
+        (S.PAID, E.SHIPMENT_SCHEDULED, True),
+        (S.PENDING, E.PAYMENT_SUCCEEDED, True),  # the payment overtook its reservation
+        (S.RESERVED, E.STOCK_RESERVED, False),  # a duplicate
+        (S.PAID, E.STOCK_RESERVED, False),  # ...and that reservation, arriving late
+        (S.PAID, E.PAYMENT_FAILED, False),  # a payment does not fail once it succeeded
+        (S.PAID, E.STOCK_REJECTED, False),
+        (S.SHIPPED, E.PAYMENT_FAILED, False),  # final
+        (S.CANCELLED, E.SHIPMENT_SCHEDULED, False),  # final
     ],
 )
-def test_an_order_only_moves_forward(current: OrderStatus, target: OrderStatus, allowed: bool) -> None:
-    assert can_move(current, target) is allowed
+def test_an_order_takes_only_facts_of_a_later_stage(status: OrderStatus, fact: EventType, taken: bool) -> None:
+    assert takes(status, fact) is taken
 
 
-def an_order(status: OrderStatus = S.PENDING) -> Order:
-    command = PlaceOrder(customer_id="c-1", items=[OrderLine(sku="tea", quantity=2)])
-    order, _ = handlers.place_order("o-1", command)
-    return order.model_copy(update={"status": status})
+def placed() -> tuple[OrderRecord, handlers.OrderPlaced]:
+    return handlers.place_order("o-1", PlaceOrder(customer_id="c-1", items=[{"sku": "tea", "quantity": 2}]))
 
 
-def test_placing_an_order_announces_what_was_ordered() -> None:
-    command = PlaceOrder(customer_id="c-7", items=[OrderLine(sku="tea", quantity=3)])
-    order, placed = handlers.place_order("o-9", command)
-    assert order.status is S.PENDING
-    assert (placed.order_id, placed.customer_id, placed.items) == ("o-9", "c-7", tuple(command.items))
+def follow(record: OrderRecord, *events: handlers.Event) -> OrderRecord:
+    for event in events:
+        decision = handlers.record(record, f"e-{event.type}", event)
+        assert decision is not None, event
+        record, _ = decision
+    return record
 
 
-def test_reserved_stock_moves_a_pending_order_on() -> None:
-    moved = handlers.on_stock_reserved(an_order(), StockReserved(order_id="o-1", items=an_order().items))
-    assert moved is not None and moved.status is S.RESERVED
+def test_placing_an_order_starts_its_history_and_announces_it() -> None:
+    record, event = placed()
+    assert (event.order_id, event.customer_id, [line.sku for line in event.items]) == ("o-1", "c-1", ["tea"])
+    assert [fact.type for fact in record.history] == ["order.placed"]
+    assert record.view.status is S.PENDING
 
 
-def test_rejected_stock_cancels_with_the_reason() -> None:
-    event = StockRejected(order_id="o-1", reason="out_of_stock", skus=("tea",))
-    moved = handlers.on_stock_rejected(an_order(), event)
-    assert moved is not None
-    assert (moved.status, moved.reason) == (S.CANCELLED, "out_of_stock")
+def test_the_happy_path_ends_shipped_and_announces_the_confirmation() -> None:
+    record, order = placed()
+    record = follow(record, reserved(order))
+    paid = PaymentSucceeded(order_id="o-1", customer_id="c-1", payment_id="p-1", amount_cents=2400, items=order.items)
+    decision = handlers.record(record, "e-paid", paid)
+    assert decision is not None
+    record, announced = decision
+    assert announced == OrderConfirmed(order_id="o-1", customer_id="c-1", amount_cents=2400)
+    record = follow(record, ShipmentScheduled(order_id="o-1", customer_id="c-1", shipment_id="s-1", items=order.items))
+    assert (record.view.status, record.view.payment_id, record.view.shipment_id) == (S.SHIPPED, "p-1", "s-1")
 
 
-def test_a_late_rejection_does_not_undo_a_reservation() -> None:
-    event = StockRejected(order_id="o-1", reason="out_of_stock", skus=("tea",))
-    assert handlers.on_stock_rejected(an_order(S.SHIPPED), event) is None
+@pytest.mark.parametrize(
+    ("event", "reason"),
+    [
+        (StockRejected(order_id="o-1", customer_id="c-1", reason="out_of_stock", skus=("tea",)), "out_of_stock"),
+        (PaymentFailed(order_id="o-1", customer_id="c-1", reason="payment_declined", detail="no", amount_cents=1), "payment_declined"),
+    ],
+)
+def test_a_rejection_or_a_decline_cancels_and_announces_it(event: handlers.Event, reason: str) -> None:
+    record, _ = placed()
+    decision = handlers.record(record, "e-1", event)
+    assert decision is not None
+    record, announced = decision
+    assert (record.view.status, record.view.reason) == (S.CANCELLED, reason)
+    assert announced == OrderCancelled(order_id="o-1", customer_id="c-1", reason=reason)
+
+
+def test_a_repeated_event_id_changes_nothing() -> None:
+    record, order = placed()
+    record = follow(record, reserved(order))
+    assert handlers.record(record, "e-stock.reserved", reserved(order)) is None
+
+
+def test_a_late_event_changes_nothing_even_with_a_new_id() -> None:
+    record, order = placed()
+    record = follow(record, reserved(order))
+    late = StockRejected(order_id="o-1", customer_id="c-1", reason="out_of_stock", skus=("tea",))
+    shipped = ShipmentScheduled(order_id="o-1", customer_id="c-1", shipment_id="s-1", items=order.items)
+    record = follow(record, shipped)
+    assert handlers.record(record, "e-late", late) is None
+
+
+def test_rebuilding_from_the_history_gives_the_stored_view() -> None:
+    record, order = placed()
+    record = follow(
+        record,
+        reserved(order),
+        PaymentFailed(order_id="o-1", customer_id="c-1", reason="payment_declined", detail="no", amount_cents=1),
+    )
+    assert handlers.rebuild(record.history) == record.view

@@ -3,26 +3,25 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from contracts.events import OrderPlaced, StockRejected, StockReserved
+from contracts.events import OrderCancelled, OrderLine, OrderPlaced, StockRejected, StockReserved
 from orders.app import create_app
 from orders.service import OrdersService
 from orders.settings import Settings
 from orders.store import OrderStore
 from tests.unit.events import delivered
-from tests.unit.fakes import InMemoryState, RecordingPublisher
+from tests.unit.fakes import InMemoryState
 
 AN_ORDER = {"customer_id": "c-1", "items": [{"sku": "tea-sencha", "quantity": 2}]}
 
 
 @pytest.fixture
-def publisher() -> RecordingPublisher:
-    return RecordingPublisher()
+def state() -> InMemoryState:
+    return InMemoryState()
 
 
 @pytest.fixture
-def client(publisher: RecordingPublisher) -> Iterator[TestClient]:
-    service = OrdersService(OrderStore(InMemoryState()), publisher)
-    with TestClient(create_app(Settings(), service)) as client:
+def client(state: InMemoryState) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(), OrdersService(OrderStore(state)))) as client:
         yield client
 
 
@@ -32,21 +31,22 @@ def place(client: TestClient, **headers: str) -> str:
     return response.json()["order_id"]
 
 
-def test_placing_an_order_stores_it_and_announces_it(client: TestClient, publisher: RecordingPublisher) -> None:
+def test_placing_an_order_stores_it_and_announces_it(client: TestClient, state: InMemoryState) -> None:
     response = client.post("/orders", json=AN_ORDER)
 
     assert response.status_code == 202
     order_id = response.json()["order_id"]
     assert response.json() == {"order_id": order_id, "status": "pending"}
     assert response.headers["Location"] == f"/orders/{order_id}"
-    assert client.get(f"/orders/{order_id}").json() == {
+    order = client.get(f"/orders/{order_id}").json()
+    assert {k: order[k] for k in ("order_id", "customer_id", "items", "status", "reason")} == {
         "order_id": order_id,
         "customer_id": "c-1",
         "items": AN_ORDER["items"],
         "status": "pending",
         "reason": None,
     }
-    assert publisher.published == [
+    assert state.announced == [
         OrderPlaced.model_validate({"order_id": order_id, "customer_id": "c-1", "items": AN_ORDER["items"]})
     ]
 
@@ -64,40 +64,53 @@ def test_placing_an_order_stores_it_and_announces_it(client: TestClient, publish
     ],
 )
 def test_a_bad_order_gets_422_naming_the_field(
-    client: TestClient, publisher: RecordingPublisher, body: dict, field: list
+    client: TestClient, state: InMemoryState, body: dict, field: list
 ) -> None:
     response = client.post("/orders", json=body)
     assert response.status_code == 422
     assert [error["loc"] for error in response.json()["detail"]] == [field]
-    assert publisher.published == []
+    assert state.announced == []
 
 
-def test_a_repeated_idempotency_key_returns_the_first_order(client: TestClient) -> None:
+def test_a_repeated_idempotency_key_returns_the_first_order(client: TestClient, state: InMemoryState) -> None:
     first = place(client, **{"Idempotency-Key": "k-1"})
     assert place(client, **{"Idempotency-Key": "k-1"}) == first
     assert place(client, **{"Idempotency-Key": "k-2"}) != first
+    assert len(state.announced) == 2
 
 
 def test_an_unknown_order_is_404(client: TestClient) -> None:
     assert client.get("/orders/nope").status_code == 404
 
 
-def test_reserved_stock_moves_the_order_on_once(client: TestClient) -> None:
+def stock_reserved(order_id: str) -> StockReserved:
+    line = OrderLine(sku="tea-sencha", quantity=2)
+    return StockReserved(order_id=order_id, customer_id="c-1", items=(line,), amount_cents=2400)
+
+
+def test_reserved_stock_moves_the_order_on_once_and_is_recorded(client: TestClient) -> None:
     order_id = place(client)
-    event = delivered(StockReserved(order_id=order_id, items=({"sku": "tea-sencha", "quantity": 2},)))
+    event = delivered(stock_reserved(order_id))
 
     for _ in range(2):  # the second delivery is a duplicate
         assert client.post("/events/stock-reserved", json=event).json() == {"status": "SUCCESS"}
     assert client.get(f"/orders/{order_id}").json()["status"] == "reserved"
+    history = client.get(f"/orders/{order_id}/events").json()
+    assert [(fact["type"], fact["event_id"]) for fact in history][1:] == [("stock.reserved", event["id"])]
 
 
-def test_rejected_stock_cancels_the_order(client: TestClient) -> None:
+def test_rejected_stock_cancels_the_order_and_announces_it(client: TestClient, state: InMemoryState) -> None:
     order_id = place(client)
-    event = delivered(StockRejected(order_id=order_id, reason="out_of_stock", skus=("tea-sencha",)))
+    event = delivered(StockRejected(order_id=order_id, customer_id="c-1", reason="out_of_stock", skus=("tea-sencha",)))
 
     assert client.post("/events/stock-rejected", json=event).json() == {"status": "SUCCESS"}
     order = client.get(f"/orders/{order_id}").json()
     assert (order["status"], order["reason"]) == ("cancelled", "out_of_stock")
+    assert state.announced[-1] == OrderCancelled(order_id=order_id, customer_id="c-1", reason="out_of_stock")
+
+
+def test_the_history_of_an_unknown_order_is_404(client: TestClient) -> None:
+    assert client.get("/orders/nope/events").status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -114,12 +127,12 @@ def test_a_malformed_event_is_dropped_to_the_dead_letters(client: TestClient, bo
 
 
 def test_an_event_about_an_unknown_order_is_dropped(client: TestClient) -> None:
-    event = delivered(StockReserved(order_id="nope", items=({"sku": "tea", "quantity": 1},)))
+    event = delivered(stock_reserved("nope"))
     assert client.post("/events/stock-reserved", json=event).json() == {"status": "DROP"}
 
 
 def test_unrouted_events_are_acknowledged_when_known_and_dropped_when_not(client: TestClient) -> None:
-    known = delivered(StockReserved(order_id="o", items=({"sku": "tea", "quantity": 1},)))
+    known = delivered(stock_reserved("o"))
     assert client.post("/events/unrouted", json=known).json() == {"status": "SUCCESS"}
     assert client.post("/events/unrouted", json={**known, "type": "coupon.redeemed"}).json() == {"status": "DROP"}
     assert client.post("/events/unrouted", content=b"[]").json() == {"status": "DROP"}

@@ -8,12 +8,26 @@ import pytest
 import yaml
 from fastapi.routing import APIRoute
 
-from contracts.names import INVENTORY_STORE, ORDERS_STORE, PUBSUB, EventType, Topic
+from contracts.names import (
+    INVENTORY_STORE, ORDERS_STORE, OUTBOX_PUBSUB, PAYMENTS_STORE, PUBSUB, STOREFRONT_STORE, EventType, Topic,
+)
 from inventory.app import create_app as create_inventory
 from orders.app import create_app as create_orders
+from payments.app import create_app as create_payments
+from storefront.app import create_app as create_storefront
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = {"orders": create_orders, "inventory": create_inventory}
+APPS = {
+    "storefront": create_storefront, "orders": create_orders,
+    "inventory": create_inventory, "payments": create_payments,
+}
+# Each state store belongs to one app; the ones that announce do so on their own topic.
+STORES = {
+    ORDERS_STORE: ("orders", Topic.ORDERS),
+    INVENTORY_STORE: ("inventory", Topic.INVENTORY),
+    PAYMENTS_STORE: ("payments", Topic.PAYMENTS),
+    STOREFRONT_STORE: ("storefront", None),
+}
 
 
 def documents(path: Path) -> list[dict[str, Any]]:
@@ -30,15 +44,29 @@ def event_routes(app_id: str) -> set[str]:
     return {r.path for r in app.routes if isinstance(r, APIRoute) and r.path.startswith("/events/")}
 
 
+def metadata(component: dict[str, Any]) -> dict[str, str]:
+    return {item["name"]: item.get("value") for item in component["spec"]["metadata"]}
+
+
 def test_components_are_the_contracts_and_each_is_scoped() -> None:
     components = {c["metadata"]["name"]: c for c in resources("Component")}
-    assert set(components) == {PUBSUB, ORDERS_STORE, INVENTORY_STORE}
-    assert components[ORDERS_STORE]["scopes"] == ["orders"]
-    assert components[INVENTORY_STORE]["scopes"] == ["inventory"]
+    assert set(components) == {PUBSUB, OUTBOX_PUBSUB, *STORES}
     assert sorted(components[PUBSUB]["scopes"]) == sorted(APPS)
+    announcing = sorted(owner for owner, topic in STORES.values() if topic)
+    assert sorted(components[OUTBOX_PUBSUB]["scopes"]) == announcing
+    for store, (owner, topic) in STORES.items():
+        assert components[store]["scopes"] == [owner]
+        assert metadata(components[store]).get("outboxPublishTopic") == topic
+        if topic:
+            assert metadata(components[store])["outboxPublishPubsub"] == PUBSUB
+            assert metadata(components[store])["outboxPubsub"] == OUTBOX_PUBSUB
 
 
-@pytest.mark.parametrize("subscription", resources("Subscription"), ids=lambda s: s["metadata"]["name"])
+def business_subscriptions() -> list[dict[str, Any]]:
+    return [s for s in resources("Subscription") if s["spec"]["topic"] != Topic.DEAD_LETTERS]
+
+
+@pytest.mark.parametrize("subscription", business_subscriptions(), ids=lambda s: s["metadata"]["name"])
 def test_subscriptions_route_contract_events_to_real_endpoints(subscription: dict[str, Any]) -> None:
     spec = subscription["spec"]
     (app_id,) = subscription["scopes"]
@@ -59,9 +87,16 @@ def test_every_event_route_of_an_app_is_subscribed() -> None:
             path
             for s in resources("Subscription")
             if s["scopes"] == [app_id]
-            for path in [*(r["path"] for r in s["spec"]["routes"]["rules"]), s["spec"]["routes"]["default"]]
+            for path in [*(r["path"] for r in s["spec"]["routes"].get("rules", [])), s["spec"]["routes"]["default"]]
         }
         assert event_routes(app_id) == subscribed, app_id
+
+
+def test_the_dead_letters_go_to_the_storefront_raw_and_nowhere_further() -> None:
+    (subscription,) = [s for s in resources("Subscription") if s["spec"]["topic"] == Topic.DEAD_LETTERS]
+    assert subscription["scopes"] == ["storefront"]
+    assert subscription["spec"]["metadata"] == {"rawPayload": "true"}
+    assert "deadLetterTopic" not in subscription["spec"]
 
 
 def test_dapr_yaml_runs_every_app_under_its_folder_name() -> None:

@@ -1,0 +1,1 @@
+"""payments: charges customers for reserved orders through a simulated gateway."""

@@ -1,0 +1,58 @@
+"""Assembly of the payments app: routes, the Dapr client, the service, the gateway."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from dapr.aio.clients import DaprClient
+from fastapi import Depends, FastAPI, HTTPException, Request, status
+
+from common.apps import add_health_route
+from common.delivery import event_endpoint, event_path, unrouted_event
+from common.logs import configure_logging
+from common.state import DaprState
+from contracts.events import StockReserved
+from contracts.names import PAYMENTS_STORE
+from payments.gateway import Gateway
+from payments.model import Payment
+from payments.service import PaymentsService
+from payments.settings import Settings
+from payments.store import PaymentStore
+
+
+def create_app(settings: Settings | None = None, service: PaymentsService | None = None) -> FastAPI:
+    """The payments app. Without `service`, it builds one on the app's own sidecar."""
+    settings = settings or Settings()
+    configure_logging("payments")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if service is not None:
+            app.state.service, app.state.ready = service, True
+            yield
+            return
+        async with DaprClient(address=settings.dapr_grpc_address) as client:
+            state = DaprState(client, PAYMENTS_STORE)
+            gateway = Gateway(state, settings.decline_over_cents, settings.transient_failure_percent)
+            app.state.service = PaymentsService(PaymentStore(state), gateway)
+            app.state.ready = True
+            yield
+
+    app = FastAPI(title="payments", lifespan=lifespan)
+    add_health_route(app)
+    app.get("/payments/{order_id}")(get_payment)
+    # Paths named by the routing rules in components/subscriptions.yaml.
+    app.post(event_path(StockReserved))(event_endpoint(StockReserved, PaymentsService.stock_reserved))
+    app.post("/events/unrouted")(unrouted_event)
+    return app
+
+
+def get_service(request: Request) -> PaymentsService:
+    return request.app.state.service
+
+
+async def get_payment(order_id: str, service: Annotated[PaymentsService, Depends(get_service)]) -> Payment:
+    payment = await service.get(order_id)
+    if payment is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no payment for order {order_id}")
+    return payment
