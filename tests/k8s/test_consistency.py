@@ -61,6 +61,8 @@ def test_the_sidecar_and_the_app_are_configured_as_dapr_yaml_says(
     assert notes["dapr.io/enable-app-health-check"] == str(common["enableAppHealthCheck"]).lower()
     assert notes["dapr.io/app-health-check-path"] == common["appHealthCheckPath"]
     assert container["ports"] == [{"name": "http", "containerPort": app["appPort"]}]
+    for name, value in app.get("env", {}).items():
+        assert {"name": name, "value": value} in container["env"], name
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         assert container[probe]["httpGet"] == {"path": common["appHealthCheckPath"], "port": "http"}
     service = named(rendered[overlay], "Service", app_id)
