@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/.venv/bin:$(HOME)/.dapr/bin:$(PATH)
 
-.PHONY: setup setup-k8s run down test lock
+.PHONY: setup setup-k8s run down test test-polyglot lock
 
 setup:  ## install Redis, the Python environment and the Dapr CLI and runtime, as needed
 	@tools/setup.sh
@@ -17,8 +17,12 @@ down:  ## stop whatever `make run` left behind
 	-@dapr stop -f . 2>/dev/null
 	@tools/redis.sh stop .run/redis
 
-test: setup setup-k8s  ## unit, integration (real sidecars), end-to-end and k8s tests
+test: setup setup-k8s test-polyglot  ## unit, integration (real sidecars), end-to-end and k8s tests
 	pytest $(PYTEST_ARGS)
+
+test-polyglot: setup  ## the Go and Node.js apps' unit and contract tests
+	cd apps/shipping && go test ./...
+	cd apps/notifications && node --test test/*.test.js
 
 LOCK := pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-header --no-emit-find-links
 

@@ -18,6 +18,8 @@ cat <<INFO
     orders      http://127.0.0.1:8001   sidecar http://127.0.0.1:3501
     inventory   http://127.0.0.1:8002   sidecar http://127.0.0.1:3502
     payments    http://127.0.0.1:8003   sidecar http://127.0.0.1:3503
+    shipping    http://127.0.0.1:8004   sidecar http://127.0.0.1:3504   (Go)
+    notifications http://127.0.0.1:8005 sidecar http://127.0.0.1:3505   (Node.js)
     redis       127.0.0.1:$redis_port
 
     try:  dapr invoke --app-id orders --method orders --verb POST \\

@@ -3,7 +3,8 @@
 #   - redis-server (Debian's package),
 #   - a virtual environment (.venv) with the locked Python dependencies (apps and tests),
 #   - the Dapr CLI and runtime (daprd) at the pinned versions in ~/.dapr/bin, built from
-#     the Go module proxy when no install of that version exists.
+#     the Go module proxy when no install of that version exists,
+#   - the shipping app's binary (Go) and the notifications app's packages (npm ci).
 # Every version comes from tools/versions.env. Safe to run again and again.
 set -euo pipefail
 
@@ -65,7 +66,7 @@ installed_version() {  # installed_version BINARY: the version a Dapr binary rep
 go_build() {  # go_build MODULE_DIR PACKAGE OUTPUT [GO BUILD FLAGS...]
   local dir=$1 pkg=$2 out=$3; shift 3
   command -v go >/dev/null || fail "Go is needed to build $(basename "$out"): run 'sudo apt-get install -y golang' (or install Go >= $(awk '/^go /{print $2}' "$dir/go.mod"))"
-  mkdir -p "$dapr_bin"
+  mkdir -p "$(dirname "$out")"
   # Build beside the target, then move: a half-written binary is never left in place.
   (cd "$dir" && go build -trimpath "$@" -o "$out.partial" "$pkg")
   mv "$out.partial" "$out"
@@ -93,12 +94,36 @@ setup_daprd() {
     -ldflags "-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$DAPR_RUNTIME_VERSION"
 }
 
+setup_shipping() {
+  # Always built: Go's build cache makes an unchanged build take a moment.
+  step "building apps/shipping (Go)"
+  go_build "$root/apps/shipping" . "$root/apps/shipping/bin/shipping"
+}
+
+setup_notifications() {
+  local app="$root/apps/notifications"
+  local stamp="$app/node_modules/.eda-shop-package-lock.json"
+  command -v node >/dev/null && command -v npm >/dev/null \
+    || fail "Node.js 20 and npm are needed for apps/notifications: install Node.js 20 or newer (Debian 12's nodejs is 18)"
+  node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' \
+    || fail "Node.js $(node --version) is older than 20: install Node.js 20 or newer"
+  if [ -f "$stamp" ] && cmp -s "$app/package-lock.json" "$stamp"; then
+    step "apps/notifications packages up to date (node_modules)"
+    return
+  fi
+  step "installing apps/notifications packages with npm ci"
+  (cd "$app" && npm ci --no-audit --no-fund --loglevel=error)
+  cp "$app/package-lock.json" "$stamp"
+}
+
 main() {
   local start=$SECONDS
   timed "redis" setup_redis
   timed "python" setup_venv
   timed "dapr CLI" setup_dapr_cli
   timed "daprd" setup_daprd
+  timed "shipping" setup_shipping
+  timed "notifications" setup_notifications
   step "set-up complete in $((SECONDS - start))s"
 }
 

@@ -12,6 +12,8 @@ ORDERS_STORE = "orders-store"
 INVENTORY_STORE = "inventory-store"
 PAYMENTS_STORE = "payments-store"
 STOREFRONT_STORE = "storefront-store"
+SHIPPING_STORE = "shipping-store"
+NOTIFICATIONS_STORE = "notifications-store"
 
 
 class Topic(StrEnum):

@@ -19,7 +19,10 @@ from tests.support.waiting import wait_until
 pytestmark = pytest.mark.e2e
 
 # What `make run` listens on (dapr.yaml, tools/run.sh).
-APPS = {"storefront": (8000, 3500), "orders": (8001, 3501), "inventory": (8002, 3502), "payments": (8003, 3503)}
+APPS = {
+    "storefront": (8000, 3500), "orders": (8001, 3501), "inventory": (8002, 3502),
+    "payments": (8003, 3503), "shipping": (8004, 3504), "notifications": (8005, 3505),
+}
 PORTS = {
     "redis": 6380,
     **{app: port for app, (port, _) in APPS.items()},
@@ -88,19 +91,23 @@ def place(customer_id: str, sku: str, quantity: int) -> str:
 
 def settled(order_id: str) -> dict[str, Any]:
     return wait_until(
-        lambda: (o := dapr_invoke(f"orders/{order_id}"))["status"] in {"paid", "cancelled"} and o, timeout=20
+        lambda: (o := dapr_invoke(f"orders/{order_id}"))["status"] in {"shipped", "cancelled"} and o, timeout=20
     )
 
 
-def test_an_order_placed_with_dapr_invoke_is_reserved_within_5s_then_paid(make_run: Process) -> None:
+def test_an_order_placed_with_dapr_invoke_is_reserved_within_5s_then_paid_and_shipped(make_run: Process) -> None:
     stock_before = dapr_invoke("stock/tea-sencha", app_id="inventory")
     order_id = place("c-e2e", "tea-sencha", 2)
 
-    wait_until(lambda: dapr_invoke(f"orders/{order_id}")["status"] in {"reserved", "paid"}, timeout=5)
+    wait_until(lambda: dapr_invoke(f"orders/{order_id}")["status"] != "pending", timeout=5)
 
-    assert settled(order_id)["status"] == "paid"
+    assert settled(order_id)["status"] == "shipped"
+    history = [fact["type"] for fact in dapr_invoke(f"orders/{order_id}/events")]
+    assert history == ["order.placed", "stock.reserved", "payment.succeeded", "shipment.scheduled"]
     stock_after = dapr_invoke("stock/tea-sencha", app_id="inventory")
-    assert stock_after["reserved"] == stock_before["reserved"] + 2
+    assert stock_after["available"] == stock_before["available"] - 2
+    feed = lambda: dapr_invoke("customers/c-e2e/notifications", app_id="notifications")["notifications"]  # noqa: E731
+    wait_until(lambda: any(n["order_id"] == order_id for n in feed()), timeout=10)
 
 
 def test_a_declined_order_is_cancelled_and_its_stock_released(make_run: Process) -> None:

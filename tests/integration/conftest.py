@@ -17,6 +17,8 @@ PORTS = {
     "orders": Ports(app=8101, dapr_http=3601, dapr_grpc=4601, metrics=9191),
     "inventory": Ports(app=8102, dapr_http=3602, dapr_grpc=4602, metrics=9192),
     "payments": Ports(app=8103, dapr_http=3603, dapr_grpc=4603, metrics=9193),
+    "shipping": Ports(app=8104, dapr_http=3604, dapr_grpc=4604, metrics=9194),
+    "notifications": Ports(app=8105, dapr_http=3605, dapr_grpc=4605, metrics=9195),
 }
 # One order in five fails its first charge: every test runs through gateway retries.
 TRANSIENT_FAILURE_PERCENT = 20
@@ -55,7 +57,7 @@ def running_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]
     system = System({}, Broker(REDIS_PORT), start_redis(REDIS_PORT, redis_dir, logs), redis_dir, logs)
     try:
         for app_id, ports in PORTS.items():
-            system.apps[app_id] = AppWithSidecar(app_id, ports, REDIS_PORT, logs, ENV.get(app_id))
+            system.apps[app_id] = AppWithSidecar(app_id, ports, REDIS_PORT, logs, env=ENV.get(app_id))
         for app in system.apps.values():
             app.wait_ready()
         yield system

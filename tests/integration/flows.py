@@ -10,7 +10,7 @@ from tests.integration.conftest import System
 from tests.support.waiting import wait_until
 
 TIMEOUT = 10
-SETTLED = {"paid", "shipped", "cancelled"}
+SETTLED = {"shipped", "cancelled"}
 
 
 def place_order(system: System, *lines: tuple[str, int], customer_id: str | None = None, **headers: str) -> str:
@@ -41,7 +41,7 @@ def stock(system: System, sku: str) -> dict[str, Any]:
 
 
 def settled(system: System, order_id: str, timeout: float = TIMEOUT) -> dict[str, Any]:
-    """The order once the saga is done with it (paid, shipped or cancelled)."""
+    """The order once the saga is done with it (shipped or cancelled)."""
     return wait_until(lambda: (o := order(system, order_id))["status"] in SETTLED and o, timeout)
 
 

@@ -24,7 +24,7 @@ def test_with_payments_down_orders_are_still_accepted_and_finish_when_it_returns
         payments.start()
         payments.wait_ready()
 
-    assert [settled(system, order_id, DRAIN_TIMEOUT)["status"] for order_id in order_ids] == ["paid"] * 3
+    assert [settled(system, order_id, DRAIN_TIMEOUT)["status"] for order_id in order_ids] == ["shipped"] * 3
 
 
 def test_two_inventory_replicas_share_one_topic_and_handle_each_order_once(system: System) -> None:
@@ -41,9 +41,7 @@ def test_two_inventory_replicas_share_one_topic_and_handle_each_order_once(syste
         outcomes = [settled(system, order_id, DRAIN_TIMEOUT)["status"] for order_id in order_ids]
 
         after = stock(system, "tea-sencha")
-        taken = before["available"] - after["available"]
-        assert taken == outcomes.count("paid") and taken > 0
-        assert after["reserved"] - before["reserved"] == taken
+        assert before["available"] - after["available"] == outcomes.count("shipped") == len(order_ids)
         for each in (system["inventory"], replica):
             assert each.metric("dapr_component_pubsub_ingress_count", topic=Topic.ORDERS) > 0, each.name
     finally:
@@ -71,7 +69,7 @@ def test_orders_in_flight_survive_a_redis_restart(system: System) -> None:
 
     system.restart_redis()  # at once, while their events travel between the apps
 
-    assert {settled(system, order_id, DRAIN_TIMEOUT)["status"] for order_id in order_ids} <= {"paid", "cancelled"}
+    assert {settled(system, order_id, DRAIN_TIMEOUT)["status"] for order_id in order_ids} == {"shipped"}
 
 
 def test_transient_gateway_failures_recover_through_retries_without_a_second_charge(system: System) -> None:
@@ -82,9 +80,8 @@ def test_transient_gateway_failures_recover_through_retries_without_a_second_cha
     assert len(retried) >= 2
 
     for order_id in order_ids:
-        assert settled(system, order_id, DRAIN_TIMEOUT)["status"] in {"paid", "cancelled"}
+        assert settled(system, order_id, DRAIN_TIMEOUT)["status"] == "shipped"
     for order_id in retried:
-        assert order(system, order_id)["status"] == "paid"
         ledger = system.broker.state("payments", f"gateway-ledger/{order_id}")
         payments = [e["type"] for e in system.broker.about(order_id, Topic.PAYMENTS)]
         assert ledger is not None and ledger["order_id"] == order_id

@@ -14,17 +14,24 @@ from tests.integration.flows import (
 from tests.support.waiting import wait_until
 
 
-def test_an_order_in_stock_is_reserved_then_paid(system: System) -> None:
+def test_an_order_in_stock_is_reserved_paid_and_shipped(system: System) -> None:
     before = stock(system, "tea-sencha")
+    customer_id = f"c-{uuid4().hex[:8]}"
 
-    order_id = place_order(system, ("tea-sencha", 3))
+    order_id = place_order(system, ("tea-sencha", 3), customer_id=customer_id)
 
-    paid = settled(system, order_id)
-    assert (paid["status"], paid["amount_cents"]) == ("paid", 3 * before["price_cents"])
-    after = stock(system, "tea-sencha")
-    assert (after["available"], after["reserved"]) == (before["available"] - 3, before["reserved"] + 3)
+    shipped = settled(system, order_id)
+    assert (shipped["status"], shipped["amount_cents"]) == ("shipped", 3 * before["price_cents"])
+    assert shipped["shipment_id"]
+    # Shipped stock has left the shop: no longer held, and not available again.
+    wait_until(lambda: stock(system, "tea-sencha")["reserved"] == before["reserved"], TIMEOUT)
+    assert stock(system, "tea-sencha")["available"] == before["available"] - 3
     payment = get(f"{system['payments'].url}/payments/{order_id}")
-    assert payment["succeeded"]["payment_id"] == paid["payment_id"]
+    assert payment["succeeded"]["payment_id"] == shipped["payment_id"]
+    # The Node.js notifications app heard every fact about the order, in its customer's feed.
+    feed = f"{system['notifications'].url}/customers/{customer_id}/notifications"
+    feed_types = lambda: [n["type"] for n in get(feed)["notifications"]]  # noqa: E731
+    wait_until(lambda: {"order.placed", "payment.succeeded", "shipment.scheduled"} <= set(feed_types()), TIMEOUT)
 
 
 def test_an_order_beyond_the_stock_is_cancelled_out_of_stock(system: System) -> None:
@@ -59,7 +66,9 @@ def test_the_history_of_an_order_rebuilds_its_view(system: System) -> None:
 
     history = get(f"{system['orders'].url}/orders/{order_id}/events")
 
-    assert [fact["type"] for fact in history] == ["order.placed", "stock.reserved", "payment.succeeded"]
+    assert [fact["type"] for fact in history] == [
+        "order.placed", "stock.reserved", "payment.succeeded", "shipment.scheduled",
+    ]
     assert rebuild(tuple(Fact.model_validate(fact) for fact in history)).model_dump(mode="json") == view
 
 
@@ -98,7 +107,7 @@ def test_poison_is_dead_lettered_kept_and_replayed_after_a_fix_while_traffic_flo
     letter = wait_until(lambda: [d for d in dead_letters(system) if d["id"] == poison_id], TIMEOUT)[0]
     assert (letter["topic"], letter["type"], letter["message"]["data"]) == ("orders", "order.placed", broken)
     assert system.broker.about(order_id, Topic.INVENTORY) == []
-    assert settled(system, other)["status"] == "paid"  # valid traffic kept flowing
+    assert settled(system, other)["status"] == "shipped"  # valid traffic kept flowing
 
     # The fix: the operator corrects the data and replays it to where it came from.
     fixed = {**broken, "items": [{"sku": "tea-sencha", "quantity": 2}]}

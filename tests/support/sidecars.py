@@ -5,6 +5,7 @@ Every port is pinned (and differs from `make run`'s), so the two can run side by
 
 import shutil
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,19 @@ def _redis_answers(port: int) -> bool:
     return ping.stdout.strip() == "PONG"
 
 
+def app_command(app_id: str, port: int) -> list[str]:
+    """How an app starts, as tools/setup.sh leaves it: the Go app's binary, the Node.js
+    app with its packages installed, every other app as a Python app under uvicorn."""
+    if app_id == "shipping":
+        return [require_tool(ROOT / "apps" / "shipping" / "bin" / "shipping", "make setup")]
+    if app_id == "notifications":
+        if not (ROOT / "apps" / "notifications" / "node_modules").is_dir():
+            raise RuntimeError("apps/notifications has no node_modules: run `make setup`")
+        return [require_tool("node", "make setup"), str(ROOT / "apps" / "notifications" / "src" / "main.js")]
+    return [str(ROOT / ".venv" / "bin" / "uvicorn"), "--app-dir", str(ROOT / "apps"), "--factory",
+            f"{app_id}.app:create_app", "--host", "127.0.0.1", "--port", str(port)]
+
+
 @dataclass(frozen=True)
 class Ports:
     app: int
@@ -53,11 +67,15 @@ class Ports:
 
 
 class AppWithSidecar:
-    """One app (uvicorn) and its daprd, started together and stopped together."""
+    """One app and its daprd, started together and stopped together.
+
+    The app starts as `dapr.yaml` starts it (see `app_command`); `env` goes to both the
+    app and its sidecar (for example DAPR_API_TOKEN).
+    """
 
     def __init__(
         self, app_id: str, ports: Ports, redis_port: int, log_dir: Path,
-        env: dict[str, str] | None = None, name: str | None = None,
+        env: Mapping[str, str] | None = None, name: str | None = None,
     ) -> None:
         self.app_id = app_id
         self.name = name or app_id  # a second replica of an app needs a name of its own
@@ -66,17 +84,17 @@ class AppWithSidecar:
         self.dapr_url = f"http://127.0.0.1:{ports.dapr_http}"
         self._redis_port = redis_port
         self._log_dir = log_dir
-        self._env = env or {}
+        self._env = dict(env or {})
         self.start()
 
     def start(self) -> None:
         ports, app_id = self.ports, self.app_id
         self.app = Process(
             self.name,
-            [str(ROOT / ".venv" / "bin" / "uvicorn"), "--app-dir", str(ROOT / "apps"), "--factory",
-             f"{app_id}.app:create_app", "--host", "127.0.0.1", "--port", str(ports.app)],
+            app_command(app_id, ports.app),
             self._log_dir,
-            env={"DAPR_GRPC_PORT": str(ports.dapr_grpc), "DAPR_HTTP_PORT": str(ports.dapr_http), **self._env},
+            env={"DAPR_GRPC_PORT": str(ports.dapr_grpc), "DAPR_HTTP_PORT": str(ports.dapr_http),
+                 "APP_PORT": str(ports.app), **self._env},
         )
         self.sidecar = Process(
             f"{self.name}-daprd",
@@ -88,7 +106,7 @@ class AppWithSidecar:
              "--app-health-probe-interval", "1", "--placement-host-address", "",
              "--scheduler-host-address", "", "--log-level", "info"],
             self._log_dir,
-            env={"REDIS_HOST": f"127.0.0.1:{self._redis_port}"},
+            env={"REDIS_HOST": f"127.0.0.1:{self._redis_port}", **self._env},
         )
 
     def wait_ready(self) -> None:

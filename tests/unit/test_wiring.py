@@ -9,7 +9,8 @@ import yaml
 from fastapi.routing import APIRoute
 
 from contracts.names import (
-    INVENTORY_STORE, ORDERS_STORE, OUTBOX_PUBSUB, PAYMENTS_STORE, PUBSUB, STOREFRONT_STORE, EventType, Topic,
+    INVENTORY_STORE, NOTIFICATIONS_STORE, ORDERS_STORE, OUTBOX_PUBSUB, PAYMENTS_STORE, PUBSUB, SHIPPING_STORE,
+    STOREFRONT_STORE, EventType, Topic,
 )
 from inventory.app import create_app as create_inventory
 from orders.app import create_app as create_orders
@@ -21,12 +22,15 @@ APPS = {
     "storefront": create_storefront, "orders": create_orders,
     "inventory": create_inventory, "payments": create_payments,
 }
+POLYGLOT_APPS = ("shipping", "notifications")  # Go and Node.js: their own tests check their routes
 # Each state store belongs to one app; the ones that announce do so on their own topic.
 STORES = {
     ORDERS_STORE: ("orders", Topic.ORDERS),
     INVENTORY_STORE: ("inventory", Topic.INVENTORY),
     PAYMENTS_STORE: ("payments", Topic.PAYMENTS),
     STOREFRONT_STORE: ("storefront", None),
+    SHIPPING_STORE: ("shipping", Topic.SHIPPING),
+    NOTIFICATIONS_STORE: ("notifications", None),
 }
 
 
@@ -51,7 +55,7 @@ def metadata(component: dict[str, Any]) -> dict[str, str]:
 def test_components_are_the_contracts_and_each_is_scoped() -> None:
     components = {c["metadata"]["name"]: c for c in resources("Component")}
     assert set(components) == {PUBSUB, OUTBOX_PUBSUB, *STORES}
-    assert sorted(components[PUBSUB]["scopes"]) == sorted(APPS)
+    assert sorted(components[PUBSUB]["scopes"]) == sorted([*APPS, *POLYGLOT_APPS])
     announcing = sorted(owner for owner, topic in STORES.values() if topic)
     assert sorted(components[OUTBOX_PUBSUB]["scopes"]) == announcing
     for store, (owner, topic) in STORES.items():
@@ -60,10 +64,15 @@ def test_components_are_the_contracts_and_each_is_scoped() -> None:
         if topic:
             assert metadata(components[store])["outboxPublishPubsub"] == PUBSUB
             assert metadata(components[store])["outboxPubsub"] == OUTBOX_PUBSUB
+            assert metadata(components[store])["outboxDiscardWhenMissingState"] == "true"
 
 
 def business_subscriptions() -> list[dict[str, Any]]:
-    return [s for s in resources("Subscription") if s["spec"]["topic"] != Topic.DEAD_LETTERS]
+    """The Python apps' subscriptions to business topics."""
+    return [
+        s for s in resources("Subscription")
+        if s["spec"]["topic"] != Topic.DEAD_LETTERS and s["scopes"][0] in APPS
+    ]
 
 
 @pytest.mark.parametrize("subscription", business_subscriptions(), ids=lambda s: s["metadata"]["name"])
@@ -99,14 +108,24 @@ def test_the_dead_letters_go_to_the_storefront_raw_and_nowhere_further() -> None
     assert "deadLetterTopic" not in subscription["spec"]
 
 
+def test_notifications_hears_every_business_topic_and_dead_letters() -> None:
+    heard = [s for s in resources("Subscription") if s["scopes"] == ["notifications"]]
+    assert sorted(s["spec"]["topic"] for s in heard) == sorted(set(Topic) - {Topic.DEAD_LETTERS})
+    for subscription in heard:
+        assert subscription["spec"]["pubsubname"] == PUBSUB
+        assert subscription["spec"]["routes"] == {"default": "/events"}
+        assert subscription["spec"]["deadLetterTopic"] == Topic.DEAD_LETTERS
+
+
 def test_dapr_yaml_runs_every_app_under_its_folder_name() -> None:
     run = yaml.safe_load((ROOT / "dapr.yaml").read_text())
     apps = {app["appID"]: app for app in run["apps"]}
-    assert set(apps) == set(APPS)
+    assert set(apps) == {*APPS, *POLYGLOT_APPS}
     for app_id, app in apps.items():
         assert Path(app["appDirPath"]).name == app_id
-        assert f"{app_id}.app:create_app" in app["command"]
-        assert str(app["appPort"]) in app["command"]
+    for app_id in APPS:
+        assert f"{app_id}.app:create_app" in apps[app_id]["command"]
+        assert str(apps[app_id]["appPort"]) in apps[app_id]["command"]
     assert run["common"]["appHealthCheckPath"] == "/healthz"
 
 

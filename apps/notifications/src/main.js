@@ -1,0 +1,36 @@
+// notifications keeps a feed per customer of every business event eda-shop publishes.
+// Subscription YAML (components/subscriptions.yaml) brings it every topic; it talks to
+// its Dapr sidecar over plain HTTP, with no framework.
+import { loadContract } from './contract.js';
+import { createLogger } from './logs.js';
+import { createApp } from './server.js';
+import { NotificationsService } from './service.js';
+import { settingsFromEnv } from './settings.js';
+import { DaprFeedStore } from './store.js';
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+const log = createLogger('notifications');
+let settings;
+try {
+  settings = settingsFromEnv();
+} catch (error) {
+  log.error('bad settings', { reason: error.message });
+  process.exit(2);
+}
+const service = new NotificationsService({ store: new DaprFeedStore(settings), contract: loadContract() });
+const server = createApp({ service, log });
+
+// Loopback only: the sidecar runs beside the app and is its only caller.
+server.listen(settings.appPort, '127.0.0.1', () => {
+  log.info('listening', { address: `127.0.0.1:${settings.appPort}` });
+});
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    // Let open deliveries finish; any cut off past the grace period are redelivered.
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(0), SHUTDOWN_GRACE_MS).unref();
+  });
+}

@@ -1,0 +1,98 @@
+// The HTTP surface of notifications: the event endpoint the Subscription YAML names
+// (components/subscriptions.yaml), the customer's feed, and the health check.
+import { createServer } from 'node:http';
+import { DROP, RETRY } from './service.js';
+
+export const EVENTS_PATH = '/events';
+const FEED_PATH = /^\/customers\/([^/]+)\/notifications$/;
+// Far above any contract event: a body this large is poison, not data.
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export function createApp({ service, log }) {
+  return createServer(async (request, response) => {
+    try {
+      const { pathname } = new URL(request.url, 'http://app');
+      const feedMatch = FEED_PATH.exec(pathname);
+      if (request.method === 'POST' && pathname === EVENTS_PATH) {
+        send(response, 200, { status: await deliver(request, service, log) });
+      } else if (request.method === 'GET' && feedMatch) {
+        const customerId = decodePathSegment(feedMatch[1]);
+        if (customerId === null) {
+          send(response, 400, { detail: 'customer_id: not valid percent-encoding' });
+        } else {
+          send(response, 200, await service.feed(customerId));
+        }
+      } else if (request.method === 'GET' && pathname === '/healthz') {
+        send(response, 200, { status: 'ok' });
+      } else {
+        send(response, 404, { detail: `no route ${request.method} ${pathname}` });
+      }
+    } catch (error) {
+      log.error('request failed', { reason: error.message });
+      send(response, 503, { detail: 'the state store is unavailable; try again' });
+    }
+  });
+}
+
+// A thin subscription endpoint: parse the CloudEvent, hand it to the service with a
+// logger that names it. A body that is no CloudEvent is poison: dead-letter it.
+async function deliver(request, service, log) {
+  let body;
+  try {
+    body = await readBody(request);
+  } catch {
+    return RETRY; // the connection broke: Dapr delivers again
+  }
+  let event;
+  try {
+    event = JSON.parse(body);
+  } catch {
+    log.warn('dropping an unparseable event to the dead letters');
+    return DROP;
+  }
+  if (!isCloudEvent(event)) {
+    log.warn('dropping a body that is no CloudEvent to the dead letters');
+    return DROP;
+  }
+  const eventLog = log.with({ event_id: event.id, event_type: event.type, trace_id: traceId(event) });
+  return service.receive(event, eventLog);
+}
+
+function decodePathSegment(segment) {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}
+
+function isCloudEvent(event) {
+  const present = (name) => typeof event?.[name] === 'string' && event[name] !== '';
+  return ['id', 'source', 'type', 'specversion'].every(present);
+}
+
+// W3C trace context: version-traceid-parentid-flags. The outbox publishes with an empty
+// traceparent and the context in traceid.
+function traceId(event) {
+  for (const context of [event.traceparent, event.traceid]) {
+    const parts = String(context ?? '').split('-');
+    if (parts.length === 4) return parts[1];
+  }
+  return '';
+}
+
+async function readBody(request) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) return '';
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function send(response, status, body) {
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(body));
+}

@@ -1,0 +1,59 @@
+// The feeds repository over the Dapr state API of the app's own sidecar (plain HTTP).
+// Every write is first-write-wins: it carries the ETag it read, or creates a key that
+// must not exist yet, and fails with ConcurrencyError when someone wrote in between.
+
+export const STORE = 'notifications-store';
+const SIDECAR_TIMEOUT_MS = 5000;
+
+export class ConcurrencyError extends Error {}
+
+const feedKey = (customerId) => `feed/${customerId}`;
+const FIRST_WRITE = { concurrency: 'first-write', consistency: 'strong' };
+
+export class DaprFeedStore {
+  constructor({ daprHttpPort, daprApiToken }) {
+    this.url = `http://127.0.0.1:${daprHttpPort}/v1.0/state/${STORE}`;
+    this.headers = { 'content-type': 'application/json' };
+    if (daprApiToken) this.headers['dapr-api-token'] = daprApiToken;
+  }
+
+  /** The customer's feed and its ETag, or null when the customer has none. */
+  async read(customerId) {
+    // The bulk read takes keys in the body: a key with a "/" cannot be put in the URL.
+    const response = await this.#post('/bulk', { keys: [feedKey(customerId)] });
+    const [found] = await response.json();
+    if (found.error) throw new Error(`reading a feed: ${found.error}`);
+    return found.data ? { feed: found.data, etag: found.etag } : null;
+  }
+
+  /** Store `feed`: over the version with `etag`, or as a new key when etag is null. */
+  async write(feed, etag) {
+    const item = { key: feedKey(feed.customer_id), value: feed, options: FIRST_WRITE };
+    if (etag !== null) item.etag = etag;
+    try {
+      await this.#post('', [item]);
+    } catch (error) {
+      // An ETag mismatch is a 409; a key that exists when creating is an unspecific
+      // error on Redis, so look before judging.
+      if (error.status === 409 || (etag === null && (await this.read(feed.customer_id)))) {
+        throw new ConcurrencyError(feed.customer_id);
+      }
+      throw error;
+    }
+  }
+
+  async #post(path, body) {
+    const response = await fetch(this.url + path, {
+      method: 'POST',
+      headers: this.headers,
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(SIDECAR_TIMEOUT_MS),
+    });
+    if (!response.ok) {
+      const error = new Error(`sidecar answered ${response.status} to ${path || 'save'}: ${await response.text()}`);
+      error.status = response.status;
+      throw error;
+    }
+    return response;
+  }
+}

@@ -1,0 +1,52 @@
+// shipping schedules a shipment for every paid order and announces it: it hears
+// payment.succeeded on the payments topic and publishes shipment.scheduled to the
+// shipping topic through its state store's outbox. It talks to its Dapr sidecar over
+// plain HTTP, with nothing but the Go standard library.
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+const shutdownGrace = 10 * time.Second
+
+func main() {
+	log := newLogger(os.Stdout)
+	settings, err := settingsFromEnv(os.Getenv)
+	if err != nil {
+		log.Error("bad settings", "reason", err.Error())
+		os.Exit(2)
+	}
+	service := &Service{store: newDaprStore(settings)}
+	server := &http.Server{
+		// Loopback only: the sidecar runs beside the app and is the only caller.
+		Addr:              fmt.Sprintf("127.0.0.1:%d", settings.AppPort),
+		Handler:           newRouter(service, log),
+		ReadHeaderTimeout: 5 * time.Second,
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	failed := make(chan error, 1)
+	go func() { failed <- server.ListenAndServe() }()
+	log.Info("listening", "address", server.Addr)
+
+	select {
+	case err := <-failed:
+		log.Error("server stopped", "reason", err.Error())
+		os.Exit(1)
+	case <-ctx.Done():
+	}
+	// Let open deliveries finish; any cut off past the grace period are redelivered.
+	shutdown, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := server.Shutdown(shutdown); err != nil {
+		log.Warn("stopped before every delivery finished", "reason", err.Error())
+	}
+}

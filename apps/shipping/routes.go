@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+)
+
+// Paths the programmatic subscription names.
+const (
+	pathPaymentSucceeded = "/events/payment-succeeded"
+	pathUnrouted         = "/events/unrouted"
+)
+
+// subscription is what GET /dapr/subscribe answers: a v2 subscription that routes on the
+// CloudEvent type and dead-letters what shipping drops or what still fails after retries.
+var subscription = []map[string]any{{
+	"pubsubname": pubsubName,
+	"topic":      topicPayments,
+	"routes": map[string]any{
+		"rules": []map[string]string{
+			{"match": `event.type == "` + typePaymentSucceeded + `"`, "path": pathPaymentSucceeded},
+		},
+		"default": pathUnrouted,
+	},
+	"deadLetterTopic": topicDeadLetters,
+}}
+
+type eventHandler func(ctx context.Context, log *slog.Logger, event CloudEvent) Outcome
+
+func newRouter(service *Service, log *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /dapr/subscribe", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, subscription)
+	})
+	mux.HandleFunc("POST "+pathPaymentSucceeded, deliver(log, service.PaymentSucceeded))
+	mux.HandleFunc("POST "+pathUnrouted, deliver(log, unrouted))
+	return mux
+}
+
+// deliver makes a thin subscription endpoint: parse the CloudEvent, hand it on with a
+// logger that names it, and tell Dapr the outcome. A body that is no CloudEvent is poison.
+func deliver(log *slog.Logger, handle eventHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			writeJSON(w, map[string]Outcome{"status": Retry})
+			return
+		}
+		event, err := parseCloudEvent(body)
+		if err != nil {
+			log.Warn("dropping an unparseable event to the dead letters", "reason", err.Error())
+			writeJSON(w, map[string]Outcome{"status": Drop})
+			return
+		}
+		eventLog := log.With("event_id", event.ID, "event_type", event.Type, "trace_id", event.traceIDOf())
+		writeJSON(w, map[string]Outcome{"status": handle(withTraceContext(r.Context(), r.Header), eventLog, event)})
+	}
+}
+
+// unrouted answers the default route: a fact shipping does not act on is acknowledged
+// if the contract names it, and dead-lettered if no producer in the contract sends it.
+func unrouted(_ context.Context, log *slog.Logger, event CloudEvent) Outcome {
+	if contractEventTypes[event.Type] {
+		return Success
+	}
+	log.Warn("dropping an event of unknown type to the dead letters")
+	return Drop
+}
+
+func writeJSON(w http.ResponseWriter, body any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(body) // the peer hung up: nothing left to tell it
+}

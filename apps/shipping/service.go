@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+)
+
+// Outcome is the app's answer to a delivery, which Dapr reads from the body's status:
+// SUCCESS acknowledges, RETRY redelivers under the resiliency policy, DROP sends the
+// event to the subscription's dead-letter topic at once.
+type Outcome string
+
+const (
+	Success Outcome = "SUCCESS"
+	Retry   Outcome = "RETRY"
+	Drop    Outcome = "DROP"
+)
+
+type Service struct {
+	store Store
+}
+
+// PaymentSucceeded schedules one shipment per paid order. A redelivered payment finds
+// the shipment already there and schedules (and announces) nothing again.
+func (s *Service) PaymentSucceeded(ctx context.Context, log *slog.Logger, event CloudEvent) Outcome {
+	payment, err := decodePaymentSucceeded(event.Data)
+	if err != nil {
+		log.Warn("dropping a malformed payment.succeeded event to the dead letters", "reason", err.Error())
+		return Drop
+	}
+	log = log.With("order_id", payment.OrderID)
+	existing, err := s.store.Shipment(ctx, payment.OrderID)
+	if err != nil {
+		log.Error("could not read the shipment; Dapr will retry", "reason", err.Error())
+		return Retry
+	}
+	if existing != nil {
+		log.Info("shipment already scheduled; ignoring a duplicate payment", "shipment_id", existing.ShipmentID)
+		return Success
+	}
+	shipment, scheduled := scheduleShipment(payment, event.ID)
+	if err := s.store.Schedule(ctx, shipment, scheduled); err != nil {
+		log.Error("could not schedule the shipment; Dapr will retry", "reason", err.Error())
+		return Retry
+	}
+	log.Info("shipment scheduled", "shipment_id", shipment.ShipmentID)
+	return Success
+}

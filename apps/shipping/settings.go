@@ -1,0 +1,37 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// Settings come from the environment; `dapr run` and the test fixtures set the ports.
+type Settings struct {
+	AppPort      int    // APP_PORT: where the sidecar reaches this app
+	DaprHTTPPort int    // DAPR_HTTP_PORT: where this app reaches its sidecar
+	DaprAPIToken string // DAPR_API_TOKEN: sent to the sidecar when set
+}
+
+func settingsFromEnv(getenv func(string) string) (Settings, error) {
+	appPort, err := port(getenv, "APP_PORT", 8004)
+	if err != nil {
+		return Settings{}, err
+	}
+	daprPort, err := port(getenv, "DAPR_HTTP_PORT", 3500)
+	if err != nil {
+		return Settings{}, err
+	}
+	return Settings{AppPort: appPort, DaprHTTPPort: daprPort, DaprAPIToken: getenv("DAPR_API_TOKEN")}, nil
+}
+
+func port(getenv func(string) string, name string, fallback int) (int, error) {
+	value := getenv(name)
+	if value == "" {
+		return fallback, nil
+	}
+	n, err := strconv.Atoi(value)
+	if err != nil || n < 1 || n > 65535 {
+		return 0, fmt.Errorf("%s=%q is not a port number (1-65535)", name, value)
+	}
+	return n, nil
+}
