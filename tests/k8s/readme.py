@@ -24,6 +24,8 @@ def block_with(command: str) -> str:
 
 
 def commands(prefix: str) -> list[str]:
-    """Every command line of the section that starts with `prefix`, comments left out."""
-    lines = (line.split("#")[0].strip() for block in blocks() for line in block.splitlines())
+    """Every command of the section that starts with `prefix`, its continuation lines
+    joined and its comment left out."""
+    joined = (re.sub(r"\\\n\s*", "", block) for block in blocks())
+    lines = (line.split("#")[0].strip() for block in joined for line in block.splitlines())
     return [line for line in lines if line.startswith(prefix)]

@@ -63,8 +63,10 @@ def test_the_sidecar_and_the_app_are_configured_as_dapr_yaml_says(
     assert container["ports"] == [{"name": "http", "containerPort": app["appPort"]}]
     for name, value in app.get("env", {}).items():
         assert {"name": name, "value": value} in container["env"], name
+    # The app listens on loopback, so each probe asks it from inside the container.
+    health = f"http://127.0.0.1:{app['appPort']}{common['appHealthCheckPath']}"
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-        assert container[probe]["httpGet"] == {"path": common["appHealthCheckPath"], "port": "http"}
+        assert health in " ".join(container[probe]["exec"]["command"]), probe
     service = named(rendered[overlay], "Service", app_id)
     assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
     assert [p["targetPort"] for p in service["spec"]["ports"]] == ["http"]
