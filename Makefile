@@ -2,10 +2,13 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/.venv/bin:$(HOME)/.dapr/bin:$(PATH)
 
-.PHONY: setup run down test test-polyglot lock
+.PHONY: setup setup-k8s run down test test-polyglot lock
 
 setup:  ## install Redis, the Python environment and the Dapr CLI and runtime, as needed
 	@tools/setup.sh
+
+setup-k8s:  ## build kustomize, kube-apiserver, kubectl and etcd, install checkov, as needed
+	@tools/setup-k8s.sh
 
 run: setup  ## run every app with its sidecar and a private Redis
 	@tools/run.sh
@@ -14,7 +17,7 @@ down:  ## stop whatever `make run` left behind
 	-@dapr stop -f . 2>/dev/null
 	@tools/redis.sh stop .run/redis
 
-test: test-polyglot  ## unit, integration (real sidecars), browser and end-to-end tests
+test: setup setup-k8s test-polyglot  ## unit, integration (real sidecars), browser, end-to-end and k8s tests
 	@tools/setup.sh --for-tests
 	pytest $(PYTEST_ARGS)
 
@@ -28,3 +31,4 @@ lock:  ## resolve requirements*.in into the lock files, with hashes
 	python -m pip install --quiet pip-tools
 	$(LOCK) -o requirements.lock requirements.in
 	$(LOCK) -o requirements-dev.lock requirements-dev.in
+	$(LOCK) -o tools/checkov/requirements.lock tools/checkov/requirements.in

@@ -1,0 +1,277 @@
+"""dapr.yaml, components/, dapr-config/ and k8s/ describe one system: the same apps,
+ports, health paths, components and subscriptions. On a cluster, components differ
+from the local ones only in how they reach Redis and where its password comes from."""
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.k8s.manifests import (
+    OVERLAYS, Object, annotations, app_container, apps, local_resources, named, of_kind, pod_spec,
+    run_template,
+)
+from tests.k8s.tools import ROOT, dapr_module_dir
+
+# Component metadata that says how to reach the broker or store, and may differ.
+CONNECTION = {"redisHost", "redisPassword"}
+
+
+def services(objects: list[Object]) -> dict[str, Object]:
+    """The app Deployments by name."""
+    deployments = of_kind(objects, "Deployment")
+    return {
+        d["metadata"]["name"]: d
+        for d in deployments
+        if d["metadata"]["labels"].get("app.kubernetes.io/component") == "service"
+    }
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_app_of_dapr_yaml_and_only_those_run_on_the_cluster(
+    overlay: str, rendered: dict[str, list[Object]]
+) -> None:
+    objects = rendered[overlay]
+    assert set(services(objects)) == set(apps()), "add k8s/base/apps/<app-id>.yaml for every app"
+    for app_id in apps():
+        assert (ROOT / "k8s" / "base" / "apps" / f"{app_id}.yaml").is_file()
+        for kind in ("Service", "ServiceAccount"):
+            assert (
+                named(objects, kind, app_id)["metadata"]["labels"]["app.kubernetes.io/name"]
+                == app_id
+            )
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+@pytest.mark.parametrize("app_id", list(apps()))
+def test_the_sidecar_and_the_app_are_configured_as_dapr_yaml_says(
+    overlay: str,
+    app_id: str,
+    rendered: dict[str, list[Object]],
+) -> None:
+    common, app = run_template()["common"], apps()[app_id]
+    deployment = named(rendered[overlay], "Deployment", app_id)
+    notes, container = annotations(deployment), app_container(deployment)
+    (configuration,) = local_resources("Configuration")
+    assert notes["dapr.io/enabled"] == "true"
+    assert notes["dapr.io/app-id"] == app_id
+    assert notes["dapr.io/app-port"] == str(app["appPort"])
+    assert notes["dapr.io/app-protocol"] == common["appProtocol"]
+    assert notes["dapr.io/config"] == configuration["metadata"]["name"]
+    assert notes["dapr.io/enable-app-health-check"] == str(common["enableAppHealthCheck"]).lower()
+    assert notes["dapr.io/app-health-check-path"] == common["appHealthCheckPath"]
+    assert container["ports"] == [{"name": "http", "containerPort": app["appPort"]}]
+    for name, value in app.get("env", {}).items():
+        assert {"name": name, "value": value} in container["env"], name
+    # The app listens on loopback, so each probe asks it from inside the container.
+    health = f"http://127.0.0.1:{app['appPort']}{common['appHealthCheckPath']}"
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert health in " ".join(container[probe]["exec"]["command"]), probe
+    service = named(rendered[overlay], "Service", app_id)
+    assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
+    assert [p["targetPort"] for p in service["spec"]["ports"]] == ["http"]
+    assert pod_spec(deployment)["serviceAccountName"] == app_id
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+@pytest.mark.parametrize("app_id", list(apps()))
+def test_every_app_is_hardened(
+    overlay: str, app_id: str, rendered: dict[str, list[Object]]
+) -> None:
+    deployment = named(rendered[overlay], "Deployment", app_id)
+    notes, spec = annotations(deployment), pod_spec(deployment)
+    container = app_container(deployment)
+    assert notes["dapr.io/app-token-secret"] == f"{app_id}-app-api-token"
+    assert notes["dapr.io/api-token-secret"] == f"{app_id}-dapr-api-token"
+    assert {
+        "name": "DAPR_API_TOKEN",
+        "valueFrom": {"secretKeyRef": {"name": f"{app_id}-dapr-api-token", "key": "token"}},
+    } in container["env"]
+    assert notes["dapr.io/log-as-json"] == "true"
+    assert int(notes["dapr.io/graceful-shutdown-seconds"]) < spec["terminationGracePeriodSeconds"]
+    assert notes["dapr.io/sidecar-seccomp-profile-type"] == "RuntimeDefault"
+    for resource in ("cpu", "memory"):
+        assert (
+            notes[f"dapr.io/sidecar-{resource}-request"]
+            and notes[f"dapr.io/sidecar-{resource}-limit"]
+        )
+        assert (
+            container["resources"]["requests"][resource]
+            and container["resources"]["limits"][resource]
+        )
+    assert spec["automountServiceAccountToken"] is False
+    assert spec["securityContext"]["runAsNonRoot"] is True
+    assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert container["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"]
+    assert {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}} in spec["volumes"]
+
+
+def injector_annotations() -> set[str]:
+    """Every dapr.io/ annotation the sidecar injector of the pinned Dapr reads."""
+    source = (dapr_module_dir() / "pkg" / "injector" / "annotations" / "annotations.go").read_text()
+    return set(re.findall(r'"(dapr\.io/[a-z0-9-]+)"', source))
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_dapr_annotation_is_one_the_injector_reads(
+    overlay: str, rendered: dict[str, list[Object]]
+) -> None:
+    known = injector_annotations()
+    for name, deployment in services(rendered[overlay]).items():
+        unknown = {key for key in annotations(deployment) if key.startswith("dapr.io/")} - known
+        assert not unknown, f"{name}: the injector ignores {sorted(unknown)}"
+
+
+def without(mapping: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {key: value for key, value in mapping.items() if key not in keys}
+
+
+def cluster_resources(objects: list[Object], kind: str) -> dict[str, Object]:
+    return {obj["metadata"]["name"]: obj for obj in of_kind(objects, kind)}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_components_differ_from_the_local_ones_only_in_connection_and_secrets(
+    overlay: str,
+    rendered: dict[str, list[Object]],
+) -> None:
+    local = {c["metadata"]["name"]: c for c in local_resources("Component")}
+    cluster = cluster_resources(rendered[overlay], "Component")
+    assert set(cluster) == set(local)
+    redis = named(rendered[overlay], "Service", "redis")
+    for name, component in cluster.items():
+        here, there = local[name], component
+        assert without(there, "metadata", "spec", "auth") == without(here, "metadata", "spec")
+        assert without(there["spec"], "metadata") == without(here["spec"], "metadata")
+        assert [m for m in there["spec"]["metadata"] if m["name"] not in CONNECTION] == [
+            m for m in here["spec"]["metadata"] if m["name"] not in CONNECTION
+        ]
+        connection = {m["name"]: m for m in there["spec"]["metadata"] if m["name"] in CONNECTION}
+        assert connection["redisHost"] == {
+            "name": "redisHost",
+            "value": f"redis:{redis['spec']['ports'][0]['port']}",
+        }
+        assert connection["redisPassword"] == {
+            "name": "redisPassword",
+            "secretKeyRef": {"name": "redis", "key": "password"},
+        }
+        assert there["auth"] == {"secretStore": "kubernetes"}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+@pytest.mark.parametrize("kind", ["Subscription", "Resiliency"])
+def test_subscriptions_and_resiliency_are_the_local_ones(
+    overlay: str, kind: str, rendered: dict[str, list[Object]]
+) -> None:
+    local = {obj["metadata"]["name"]: obj for obj in local_resources(kind)}
+    cluster = cluster_resources(rendered[overlay], kind)
+    assert set(cluster) == set(local)
+    for name, obj in cluster.items():
+        assert without(obj, "metadata") == without(local[name], "metadata")
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_configuration_is_the_local_one_with_access_control(
+    overlay: str, rendered: dict[str, list[Object]]
+) -> None:
+    (local,) = local_resources("Configuration")
+    cluster = named(rendered[overlay], "Configuration", local["metadata"]["name"])
+    assert without(cluster["spec"], "accessControl") == local["spec"]
+    # No app invokes another: the saga runs on events alone.
+    assert cluster["spec"]["accessControl"] == {"defaultAction": "deny", "trustDomain": "public"}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_network_policies_deny_all_but_the_flows_the_system_needs(
+    overlay: str, rendered: dict[str, list[Object]]
+) -> None:
+    policies = cluster_resources(rendered[overlay], "NetworkPolicy")
+    assert set(policies) == {"default-deny", "services-egress", "redis-ingress"}
+    assert policies["default-deny"]["spec"] == {
+        "podSelector": {},
+        "policyTypes": ["Ingress", "Egress"],
+    }
+    apps_selector = {"matchLabels": {"app.kubernetes.io/component": "service"}}
+    (redis,) = pod_spec(named(rendered[overlay], "StatefulSet", "redis"))["containers"]
+    redis_port = redis["ports"][0]["containerPort"]
+    (from_apps,) = policies["redis-ingress"]["spec"]["ingress"]
+    assert from_apps == {
+        "from": [{"podSelector": apps_selector}],
+        "ports": [{"port": redis_port, "protocol": "TCP"}],
+    }
+    egress = policies["services-egress"]["spec"]
+    assert egress["podSelector"] == apps_selector
+    assert {
+        "to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "redis"}}}],
+        "ports": [{"port": redis_port, "protocol": "TCP"}],
+    } in egress["egress"]
+    # Each app reaches Redis only because its pods carry the label the policies select.
+    for deployment in services(rendered[overlay]).values():
+        assert (
+            deployment["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"]
+            == "service"
+        )
+
+
+def consumers() -> set[str]:
+    """Apps that a Subscription delivers events to."""
+    return {app_id for s in local_resources("Subscription") for app_id in s["scopes"]}
+
+
+def test_production_runs_three_replicas_of_every_consumer_with_a_budget_and_an_autoscaler(
+    rendered: dict[str, list[Object]],
+) -> None:
+    objects = rendered["production"]
+    assert consumers() <= set(services(objects))
+    for app_id in consumers():
+        replicas = named(objects, "Deployment", app_id)["spec"]["replicas"]
+        assert replicas == 3
+        budget = named(objects, "PodDisruptionBudget", app_id)["spec"]
+        assert budget["selector"] == {"matchLabels": {"app.kubernetes.io/name": app_id}}
+        assert 0 < budget["minAvailable"] < replicas
+        autoscaler = named(objects, "HorizontalPodAutoscaler", app_id)["spec"]
+        assert autoscaler["scaleTargetRef"] == {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "name": app_id,
+        }
+        assert autoscaler["minReplicas"] == replicas
+
+
+def test_dev_runs_one_replica_of_everything_and_no_autoscaler(
+    rendered: dict[str, list[Object]],
+) -> None:
+    objects = rendered["dev"]
+    assert all(
+        d["spec"]["replicas"] == 1
+        for d in [*of_kind(objects, "Deployment"), *of_kind(objects, "StatefulSet")]
+    )
+    assert not of_kind(objects, "PodDisruptionBudget")
+    assert not of_kind(objects, "HorizontalPodAutoscaler")
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_redis_keeps_its_data_with_aof_behind_a_password(
+    overlay: str, rendered: dict[str, list[Object]]
+) -> None:
+    redis = named(rendered[overlay], "StatefulSet", "redis")
+    (container,) = pod_spec(redis)["containers"]
+    args = container["args"]
+    assert args[args.index("--appendonly") + 1] == "yes"
+    assert args[args.index("--requirepass") + 1] == "$(REDIS_PASSWORD)"
+    assert {
+        "name": "REDIS_PASSWORD",
+        "valueFrom": {"secretKeyRef": {"name": "redis", "key": "password"}},
+    } in container["env"]
+    (claim,) = redis["spec"]["volumeClaimTemplates"]
+    assert {
+        "name": claim["metadata"]["name"],
+        "mountPath": args[args.index("--dir") + 1],
+    } in container["volumeMounts"]

@@ -1,0 +1,62 @@
+"""The README's Kubernetes steps that no test here can run (no container engine, no
+Helm, no cluster) still name exactly what the project has: every app's image and
+Dockerfile, every app in each loop, and Helm settings the pinned Dapr chart has."""
+
+import re
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.k8s import readme
+from tests.k8s.manifests import app_container, apps, named, render
+from tests.k8s.tools import ROOT, dapr_module_dir, env_file
+
+
+def test_the_readme_builds_and_loads_every_image_the_deployment_runs() -> None:
+    base = render(ROOT / "k8s" / "base")
+    images = {
+        app_id: app_container(named(base, "Deployment", app_id))["image"] for app_id in apps()
+    }
+    builds = readme.commands("docker build")
+    assert builds == [
+        f"docker build -f apps/{app_id}/Dockerfile -t {image} ." for app_id, image in images.items()
+    ]
+    assert readme.commands("kind load docker-image") == [
+        f"kind load docker-image {' '.join(images.values())}"
+    ]
+
+
+@pytest.mark.parametrize("command", ["docker push", "create secret"])
+def test_every_loop_of_the_readme_runs_over_every_app(command: str) -> None:
+    (loop,) = re.findall(r"^for app in (.*); do$", readme.block_with(command), re.MULTILINE)
+    assert loop.split() == list(apps())
+
+
+def test_the_readme_waits_for_everything_it_deploys() -> None:
+    waited = [line.split()[-1] for line in readme.commands("kubectl -n eda-shop rollout status")]
+    assert waited == ["statefulset/redis", *(f"deployment/{app_id}" for app_id in apps())]
+
+
+def value(values: dict[str, Any], dotted: str) -> Any:
+    for key in dotted.split("."):
+        values = values[key]
+    return values
+
+
+def test_the_readme_installs_the_pinned_dapr_with_settings_its_chart_has() -> None:
+    (install,) = [b for b in readme.blocks() if "helm upgrade --install dapr" in b]
+    assert f"--version {env_file('versions.env')['DAPR_RUNTIME_VERSION']} " in install
+    chart = dapr_module_dir() / "charts" / "dapr"
+    settings = re.findall(r"--set (\S+)=(\S+)", install)
+    assert settings
+    for dotted, setting in settings:
+        # A subchart's values live in its own values.yaml, under the subchart's name.
+        top, _, rest = dotted.partition(".")
+        subchart = chart / "charts" / top / "values.yaml"
+        values, key = (
+            (yaml.safe_load(subchart.read_text()), rest)
+            if subchart.exists()
+            else (yaml.safe_load((chart / "values.yaml").read_text()), dotted)
+        )
+        assert isinstance(value(values, key), bool) and setting in ("true", "false"), dotted
