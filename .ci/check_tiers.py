@@ -1,4 +1,5 @@
-"""Fail unless every test of the real-sidecar tiers was collected and ran, none skipped.
+"""Fail unless every test of the tiers that run real sidecars or real tools was collected
+and ran, none skipped.
 
 Usage: check_tiers.py JUNIT_XML. The tiers' tests are collected afresh and compared with
 what the JUnit report says ran, so a module that silently stopped being collected, a
@@ -9,7 +10,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
 
-TIERS = ("tests/integration", "tests/browser", "tests/e2e")
+TIERS = ("tests/integration", "tests/browser", "tests/e2e", "tests/k8s")
 
 
 def collected() -> set[str]:
