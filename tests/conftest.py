@@ -12,9 +12,11 @@ TIERS = Path(__file__).parent
 SIDECAR_TIERS = {"integration": pytest.mark.sidecars, "browser": pytest.mark.browser}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def running_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    """The whole system, started once for the session, for every tier that needs it."""
+    """The whole system, started for one test module and stopped after it: no module sees
+    another's leftovers, and none is up while the e2e tier drives `make run` with the
+    Dapr CLI (which would find the apps of both by their app-ids)."""
     with running(tmp_path_factory.mktemp("logs"), tmp_path_factory.mktemp("redis")) as system:
         yield system
 
