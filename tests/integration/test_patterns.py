@@ -86,3 +86,17 @@ def test_transient_gateway_failures_recover_through_retries_without_a_second_cha
         payments = [e["type"] for e in system.broker.about(order_id, Topic.PAYMENTS)]
         assert ledger is not None and ledger["order_id"] == order_id
         assert payments == ["payment.succeeded"]
+
+
+def test_fifty_concurrent_orders_for_five_units_never_oversell(system: System) -> None:
+    before = stock(system, "kettle-gooseneck")
+    assert before["available"] == 5  # tests/support/catalogue.json: the one SKU that is short
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        order_ids = list(pool.map(lambda _: place_order(system, ("kettle-gooseneck", 1)), range(50)))
+    outcomes = [settled(system, order_id, DRAIN_TIMEOUT) for order_id in order_ids]
+
+    shipped = [o for o in outcomes if o["status"] == "shipped"]
+    refused = [o for o in outcomes if (o["status"], o["reason"]) == ("cancelled", "out_of_stock")]
+    assert (len(shipped), len(refused)) == (5, 45)
+    wait_until(lambda: stock(system, "kettle-gooseneck") == {**before, "available": 0, "reserved": 0}, TIMEOUT)
