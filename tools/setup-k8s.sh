@@ -19,26 +19,9 @@ source "$root/tools/versions.env"
 tools_dir="${EDA_SHOP_TOOLS_DIR:-$HOME/.eda-shop}"
 bin="$tools_dir/bin"
 
-step() { printf '==> %s\n' "$*"; }
-fail() { printf 'setup-k8s: %s\n' "$*" >&2; exit 1; }
-timed() {  # timed LABEL COMMAND...: run a step and say how long it took
-  local label=$1 start=$SECONDS; shift
-  "$@"
-  printf '    %s: done in %ss\n' "$label" $((SECONDS - start))
-}
-
-version_of() {  # version_of BINARY ARGS...: the first x.y.z the binary prints, or nothing
-  [ -x "$1" ] && "$@" 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n1 || true
-}
-
-go_build() {  # go_build MODULE_DIR OUTPUT PACKAGE [GO BUILD FLAGS...]
-  local dir=$1 out=$2 pkg=$3; shift 3
-  command -v go >/dev/null || fail "Go is needed to build $(basename "$out"): run 'sudo apt-get install -y golang' (or install Go >= $(awk '/^go /{print $2}' "$dir/go.mod"))"
-  mkdir -p "$bin"
-  # Build beside the target, then move: a half-written binary is never left in place.
-  (cd "$dir" && go build -trimpath "$@" -o "$out.partial" "$pkg")
-  mv "$out.partial" "$out"
-}
+script=setup-k8s
+# shellcheck source=lib.sh
+source "$root/tools/lib.sh"
 
 setup_kustomize() {
   if [ "$(version_of "$bin/kustomize" version)" = "$KUSTOMIZE_VERSION" ]; then
@@ -46,7 +29,7 @@ setup_kustomize() {
     return
   fi
   step "building kustomize $KUSTOMIZE_VERSION from the Go module proxy"
-  go_build "$root/tools/kustomize" "$bin/kustomize" sigs.k8s.io/kustomize/kustomize/v5 -ldflags "-s -w"
+  go_build "$root/tools/kustomize" sigs.k8s.io/kustomize/kustomize/v5 "$bin/kustomize" -ldflags "-s -w"
 }
 
 setup_kubernetes() {
@@ -59,19 +42,19 @@ setup_kubernetes() {
   done
   if [ "$(version_of "$bin/kube-apiserver" --version)" != "$KUBERNETES_VERSION" ]; then
     step "building kube-apiserver $KUBERNETES_VERSION from the Go module proxy (the first build takes a while)"
-    go_build "$root/tools/kubernetes" "$bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver -ldflags "$stamp"
+    go_build "$root/tools/kubernetes" k8s.io/kubernetes/cmd/kube-apiserver "$bin/kube-apiserver" -ldflags "$stamp"
   else
     step "kube-apiserver $KUBERNETES_VERSION already in $bin"
   fi
   if [ "$(version_of "$bin/kubectl" version --client)" != "$KUBERNETES_VERSION" ]; then
     step "building kubectl $KUBERNETES_VERSION from the Go module proxy"
-    go_build "$root/tools/kubernetes" "$bin/kubectl" k8s.io/kubernetes/cmd/kubectl -ldflags "$stamp"
+    go_build "$root/tools/kubernetes" k8s.io/kubernetes/cmd/kubectl "$bin/kubectl" -ldflags "$stamp"
   else
     step "kubectl $KUBERNETES_VERSION already in $bin"
   fi
   if [ "$(version_of "$bin/etcd" --version)" != "$ETCD_VERSION" ]; then
     step "building etcd $ETCD_VERSION from the Go module proxy"
-    go_build "$root/tools/kubernetes" "$bin/etcd" go.etcd.io/etcd/server/v3 -ldflags "-s -w"
+    go_build "$root/tools/kubernetes" go.etcd.io/etcd/server/v3 "$bin/etcd" -ldflags "-s -w"
   else
     step "etcd $ETCD_VERSION already in $bin"
   fi
@@ -99,7 +82,7 @@ setup_dapr_module() {
     return
   fi
   step "building dapr-sidecar-injector $DAPR_RUNTIME_VERSION"
-  go_build "$root/tools/dapr-runtime" "$bin/dapr-sidecar-injector" ./sidecar-injector -ldflags "-s -w"
+  go_build "$root/tools/dapr-runtime" ./sidecar-injector "$bin/dapr-sidecar-injector" -ldflags "-s -w"
 }
 
 main() {

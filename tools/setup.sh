@@ -15,13 +15,9 @@ source "$root/tools/versions.env"
 dapr_bin="${DAPR_INSTALL_DIR:-$HOME/.dapr/bin}"
 venv="$root/.venv"
 
-step() { printf '==> %s\n' "$*"; }
-fail() { printf 'setup: %s\n' "$*" >&2; exit 1; }
-timed() {  # timed LABEL COMMAND...: run a step and say how long it took
-  local label=$1 start=$SECONDS; shift
-  "$@"
-  printf '    %s: done in %ss\n' "$label" $((SECONDS - start))
-}
+script=setup
+# shellcheck source=lib.sh
+source "$root/tools/lib.sh"
 
 need_root_for() {
   [ "$(id -u)" -eq 0 ] || fail "$1 is missing and installing it needs root: run 'sudo apt-get install -y $1'"
@@ -60,21 +56,8 @@ setup_venv() {
   cp "$lock" "$stamp"
 }
 
-installed_version() {  # installed_version BINARY: the version a Dapr binary reports, or nothing
-  [ -x "$1" ] && "$1" --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n1 || true
-}
-
-go_build() {  # go_build MODULE_DIR PACKAGE OUTPUT [GO BUILD FLAGS...]
-  local dir=$1 pkg=$2 out=$3; shift 3
-  command -v go >/dev/null || fail "Go is needed to build $(basename "$out"): run 'sudo apt-get install -y golang' (or install Go >= $(awk '/^go /{print $2}' "$dir/go.mod"))"
-  mkdir -p "$(dirname "$out")"
-  # Build beside the target, then move: a half-written binary is never left in place.
-  (cd "$dir" && go build -trimpath "$@" -o "$out.partial" "$pkg")
-  mv "$out.partial" "$out"
-}
-
 setup_dapr_cli() {
-  if [ "$(installed_version "$dapr_bin/dapr")" = "$DAPR_CLI_VERSION" ]; then
+  if [ "$(version_of "$dapr_bin/dapr" --version)" = "$DAPR_CLI_VERSION" ]; then
     step "Dapr CLI $DAPR_CLI_VERSION already in $dapr_bin"
     return
   fi
@@ -84,7 +67,7 @@ setup_dapr_cli() {
 }
 
 setup_daprd() {
-  if [ "$(installed_version "$dapr_bin/daprd")" = "$DAPR_RUNTIME_VERSION" ]; then
+  if [ "$(version_of "$dapr_bin/daprd" --version)" = "$DAPR_RUNTIME_VERSION" ]; then
     step "Dapr runtime $DAPR_RUNTIME_VERSION already in $dapr_bin"
     return
   fi
