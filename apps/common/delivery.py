@@ -83,8 +83,9 @@ async def unrouted_event(request: Request) -> DaprAnswer:
 
 
 def _trace_id(event: CloudEvent[Any]) -> str:
-    # W3C traceparent: version-traceid-parentid-flags; Dapr puts it in every CloudEvent.
-    traceparent = str((event.model_extra or {}).get("traceparent", ""))
+    # W3C traceparent: version-traceid-parentid-flags. Dapr puts it in `traceparent`, or
+    # in `traceid` alone for what the outbox published.
+    traceparent = str(event.attribute("traceparent") or event.attribute("traceid") or "")
     parts = traceparent.split("-")
     return parts[1] if len(parts) == 4 else ""
 
