@@ -8,6 +8,20 @@ cd "$root"
 redis_port=${REDIS_PORT:-6380}
 redis_dir="$root/.run/redis"
 
+# The app API token: every sidecar sends it to its app, and every app refuses calls
+# without it. Made on the first start, kept (readable by this user only) in .run/.
+# No Dapr API token locally: the sidecars listen on loopback only, and the Dapr CLI's
+# `dapr invoke` and `dapr publish`, which this README uses, cannot send one.
+secrets="$root/.run/secrets.env"
+if [ ! -f "$secrets" ]; then
+  mkdir -p "$(dirname "$secrets")"
+  (umask 077 && printf 'APP_API_TOKEN=%s\n' "$(python3 -c 'import secrets; print(secrets.token_hex(32))')" > "$secrets")
+fi
+set -a
+# shellcheck source=/dev/null
+source "$secrets"
+set +a
+
 tools/redis.sh start "$redis_port" "$redis_dir"
 trap 'tools/redis.sh stop "$redis_dir"' EXIT
 export REDIS_HOST="127.0.0.1:$redis_port"

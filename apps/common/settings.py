@@ -1,7 +1,12 @@
-"""Settings every app shares. Values come from the environment; `dapr run` and the
-test fixtures set the sidecar's ports there."""
+"""Settings every app shares. Values come from the environment; `dapr run` and the test
+fixtures set the sidecar's ports and the API tokens there."""
 
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values that mark a token as never having been set for real.
+PLACEHOLDERS = {"changeme", "change-me", "secret", "token", "password", "dapr"}
+MIN_TOKEN_LENGTH = 16
 
 
 class DaprSettings(BaseSettings):
@@ -9,6 +14,25 @@ class DaprSettings(BaseSettings):
 
     dapr_grpc_port: int = 50001
     dapr_http_port: int = 3500
+    # Only the sidecar may call the app: daprd sends this token in the dapr-api-token
+    # header when APP_API_TOKEN is set for both.
+    app_api_token: SecretStr | None = None
+    # The app's calls to its sidecar carry this token when DAPR_API_TOKEN is set for both
+    # (the Dapr SDK reads the variable itself; the storefront's own calls send it too).
+    dapr_api_token: SecretStr | None = None
+
+    @field_validator("app_api_token", "dapr_api_token")
+    @classmethod
+    def refuse_placeholders(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is None:
+            return None
+        value = token.get_secret_value()
+        if value.lower() in PLACEHOLDERS or len(value) < MIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"looks like a placeholder, not a token: use at least {MIN_TOKEN_LENGTH} random "
+                "characters, e.g. python3 -c 'import secrets; print(secrets.token_hex(32))'"
+            )
+        return token
 
     @property
     def dapr_grpc_address(self) -> str:

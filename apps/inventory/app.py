@@ -10,7 +10,7 @@ from typing import Annotated
 from dapr.aio.clients import DaprClient
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 
-from common.apps import add_health_route
+from common.apps import add_health_route, only_from_the_sidecar
 from common.delivery import event_endpoint, event_path, unrouted_event
 from common.logs import configure_logging
 from common.state import DaprState
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, service: InventoryService | Non
     app = FastAPI(title="inventory", lifespan=lifespan)
     app.state.catalogue = sorted(catalogue)
     add_health_route(app)
+    only_from_the_sidecar(app, settings.app_api_token)
     app.get("/stock")(list_stock)
     app.get("/stock/{sku}")(get_stock)
     # Paths named by the routing rules in components/subscriptions.yaml.

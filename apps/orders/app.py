@@ -7,7 +7,7 @@ from typing import Annotated
 from dapr.aio.clients import DaprClient
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response, status
 
-from common.apps import add_health_route
+from common.apps import add_health_route, only_from_the_sidecar
 from common.delivery import event_endpoint, event_path, unrouted_event
 from common.logs import configure_logging
 from common.state import DaprState
@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None, service: OrdersService | None =
 
     app = FastAPI(title="orders", lifespan=lifespan)
     add_health_route(app)
+    only_from_the_sidecar(app, settings.app_api_token)
     app.post("/orders", status_code=status.HTTP_202_ACCEPTED)(place_order)
     app.get("/orders/{order_id}")(get_order)
     app.get("/orders/{order_id}/events")(get_order_events)

@@ -7,7 +7,7 @@ from typing import Annotated
 from dapr.aio.clients import DaprClient
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 
-from common.apps import add_health_route
+from common.apps import add_health_route, only_from_the_sidecar
 from common.delivery import event_endpoint, event_path, unrouted_event
 from common.logs import configure_logging
 from common.state import DaprState
@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None, service: PaymentsService | None
 
     app = FastAPI(title="payments", lifespan=lifespan)
     add_health_route(app)
+    only_from_the_sidecar(app, settings.app_api_token)
     app.get("/payments/{order_id}")(get_payment)
     # Paths named by the routing rules in components/subscriptions.yaml.
     app.post(event_path(StockReserved))(event_endpoint(StockReserved, PaymentsService.stock_reserved))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -41,6 +42,25 @@ func newRouter(service *Service, log *slog.Logger) http.Handler {
 	mux.HandleFunc("POST "+pathPaymentSucceeded, deliver(log, service.PaymentSucceeded))
 	mux.HandleFunc("POST "+pathUnrouted, deliver(log, unrouted))
 	return mux
+}
+
+// onlyFromTheSidecar refuses, with 401, every call but the health check that does not
+// carry the app API token, which the sidecar sends in the dapr-api-token header. Without
+// a token configured, every call passes.
+func onlyFromTheSidecar(token string, next http.Handler) http.Handler {
+	if token == "" {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		given := r.Header.Get("dapr-api-token")
+		if r.URL.Path != "/healthz" && subtle.ConstantTimeCompare([]byte(given), []byte(token)) != 1 {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_ = json.NewEncoder(w).Encode(map[string]string{"detail": "only the sidecar may call this app"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // deliver makes a thin subscription endpoint: parse the CloudEvent, hand it on with a

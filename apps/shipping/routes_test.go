@@ -136,3 +136,26 @@ func TestHealthz(t *testing.T) {
 		t.Fatalf("GET /healthz: %v %v", err, response)
 	}
 }
+
+func TestOnlyTheSidecarGetsPastTheHealthCheck(t *testing.T) {
+	handler := onlyFromTheSidecar("s3cret", newRouter(&Service{store: newMemoryStore()}, newLogger(io.Discard)))
+	for _, tc := range []struct {
+		path, token string
+		want        int
+	}{
+		{"/healthz", "", http.StatusOK},
+		{"/dapr/subscribe", "", http.StatusUnauthorized},
+		{"/dapr/subscribe", "wrong", http.StatusUnauthorized},
+		{"/dapr/subscribe", "s3cret", http.StatusOK},
+	} {
+		request := httptest.NewRequest(http.MethodGet, tc.path, nil)
+		if tc.token != "" {
+			request.Header.Set("dapr-api-token", tc.token)
+		}
+		recorder := httptest.NewRecorder()
+		handler.ServeHTTP(recorder, request)
+		if recorder.Code != tc.want {
+			t.Errorf("%s with token %q: got %d, want %d", tc.path, tc.token, recorder.Code, tc.want)
+		}
+	}
+}

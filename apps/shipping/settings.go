@@ -10,6 +10,7 @@ type Settings struct {
 	AppPort      int    // APP_PORT: where the sidecar reaches this app
 	DaprHTTPPort int    // DAPR_HTTP_PORT: where this app reaches its sidecar
 	DaprAPIToken string // DAPR_API_TOKEN: sent to the sidecar when set
+	AppAPIToken  string // APP_API_TOKEN: required from every caller but the health check, when set
 }
 
 func settingsFromEnv(getenv func(string) string) (Settings, error) {
@@ -21,7 +22,10 @@ func settingsFromEnv(getenv func(string) string) (Settings, error) {
 	if err != nil {
 		return Settings{}, err
 	}
-	return Settings{AppPort: appPort, DaprHTTPPort: daprPort, DaprAPIToken: getenv("DAPR_API_TOKEN")}, nil
+	return Settings{
+		AppPort: appPort, DaprHTTPPort: daprPort,
+		DaprAPIToken: getenv("DAPR_API_TOKEN"), AppAPIToken: getenv("APP_API_TOKEN"),
+	}, nil
 }
 
 func port(getenv func(string) string, name string, fallback int) (int, error) {

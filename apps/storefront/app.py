@@ -12,7 +12,7 @@ from fastapi import Body, Depends, FastAPI, HTTPException, Request, status
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
-from common.apps import add_health_route
+from common.apps import add_health_route, only_from_the_sidecar
 from common.delivery import DaprAnswer, Outcome
 from common.logs import configure_logging
 from common.state import DaprState
@@ -43,12 +43,15 @@ def create_app(
             return
         async with DaprClient(address=settings.dapr_grpc_address) as client, aiohttp.ClientSession() as session:
             app.state.service = StorefrontService(DeadLetterStore(DaprState(client, STOREFRONT_STORE)), client)
-            app.state.invoker = Invoker(session, settings.dapr_http_url)
+            app.state.invoker = Invoker(session, settings.dapr_http_url, settings.dapr_api_token)
             app.state.ready = True
             yield
 
     app = FastAPI(title="storefront", lifespan=lifespan)
     add_health_route(app)
+    # The page and its API are the shop's front door, for browsers; only the event
+    # deliveries must come from the sidecar.
+    only_from_the_sidecar(app, settings.app_api_token, public=lambda path: not path.startswith("/events/"))
     app.get("/", include_in_schema=False)(page)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.get("/api/products")(list_products)

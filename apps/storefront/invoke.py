@@ -7,16 +7,18 @@ on to orders; it never asks another app to do its work for it.
 from typing import Any
 
 import aiohttp
+from pydantic import SecretStr
 
 
 class Invoker:
-    def __init__(self, session: aiohttp.ClientSession, sidecar_url: str) -> None:
+    def __init__(self, session: aiohttp.ClientSession, sidecar_url: str, token: SecretStr | None) -> None:
         self._session = session
         self._sidecar_url = sidecar_url
+        self._headers = {"dapr-api-token": token.get_secret_value()} if token else {}
 
     async def call(self, app_id: str, method: str, verb: str = "GET", body: Any = None) -> tuple[int, Any]:
         """The app's answer: its status code and its JSON body (None when it had none)."""
         url = f"{self._sidecar_url}/v1.0/invoke/{app_id}/method/{method}"
-        async with self._session.request(verb, url, json=body) as response:
+        async with self._session.request(verb, url, json=body, headers=self._headers) as response:
             answer = await response.json(content_type=None) if await response.read() else None
             return response.status, answer

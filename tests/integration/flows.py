@@ -6,11 +6,15 @@ from uuid import uuid4
 import requests
 
 from contracts.names import PUBSUB, Topic
-from tests.support.system import System
+from tests.support.system import APP_API_TOKEN, DAPR_API_TOKEN, System
 from tests.support.waiting import wait_until
 
 TIMEOUT = 10
 SETTLED = {"shipped", "cancelled"}
+# What a caller must show: the sidecars want the Dapr API token; the apps want the app
+# API token, which only their sidecars (and these tests) hold.
+TO_SIDECAR = {"dapr-api-token": DAPR_API_TOKEN}
+TO_APP = {"dapr-api-token": APP_API_TOKEN}
 
 
 def place_order(system: System, *lines: tuple[str, int], customer_id: str | None = None, **headers: str) -> str:
@@ -20,14 +24,16 @@ def place_order(system: System, *lines: tuple[str, int], customer_id: str | None
         "items": [{"sku": sku, "quantity": quantity} for sku, quantity in lines],
     }
     response = requests.post(
-        f"{system['orders'].dapr_url}/v1.0/invoke/orders/method/orders", json=body, headers=headers, timeout=TIMEOUT
+        f"{system['orders'].dapr_url}/v1.0/invoke/orders/method/orders",
+        json=body, headers={**TO_SIDECAR, **headers}, timeout=TIMEOUT,
     )
     assert response.status_code == 202, response.text
     return response.json()["order_id"]
 
 
 def get(url: str) -> Any:
-    response = requests.get(url, timeout=TIMEOUT)
+    """GET from an app, as its sidecar would."""
+    response = requests.get(url, headers=TO_APP, timeout=TIMEOUT)
     assert response.status_code == 200, f"{url}: {response.status_code} {response.text}"
     return response.json()
 
@@ -51,6 +57,7 @@ def publish(system: System, topic: Topic, data: Any, event_type: str, event_id: 
         f"{system['orders'].dapr_url}/v1.0/publish/{PUBSUB}/{topic}",
         json=data,
         params={"metadata.cloudevent.type": event_type, "metadata.cloudevent.id": event_id},
+        headers=TO_SIDECAR,
         timeout=TIMEOUT,
     )
     assert response.status_code == 204, response.text

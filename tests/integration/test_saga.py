@@ -9,7 +9,7 @@ from orders.handlers import rebuild
 from orders.model import Fact
 from tests.support.system import System
 from tests.integration.flows import (
-    TIMEOUT, dead_letters, get, place_order, publish, settled, stock,
+    TIMEOUT, TO_SIDECAR, dead_letters, get, place_order, publish, settled, stock,
 )
 from tests.support.waiting import wait_until
 
@@ -123,9 +123,17 @@ def test_events_of_unknown_type_or_no_cloudevent_at_all_are_dead_lettered(system
     publish(system, Topic.ORDERS, {"order_id": "o-1"}, "coupon.redeemed", stray_id)
     response = requests.post(
         f"{system['orders'].dapr_url}/v1.0/publish/pubsub/{Topic.ORDERS}?metadata.rawPayload=true",
-        data=b"\x00not json at all", timeout=TIMEOUT,
+        data=b"\x00not json at all", headers=TO_SIDECAR, timeout=TIMEOUT,
     )
     assert response.status_code == 204, response.text
 
     wait_until(lambda: any(d["id"] == stray_id for d in dead_letters(system)), TIMEOUT)
     wait_until(lambda: any(d["message"] == "\x00not json at all" for d in dead_letters(system)), TIMEOUT)
+
+
+def test_only_the_sidecar_may_call_an_app_and_only_the_app_its_sidecar(system: System) -> None:
+    for app_id in ("orders", "inventory", "payments"):
+        assert requests.get(f"{system[app_id].url}/openapi.json", timeout=TIMEOUT).status_code == 401, app_id
+    assert requests.post(f"{system['storefront'].url}/events/saga", json={}, timeout=TIMEOUT).status_code == 401
+    refused = requests.post(f"{system['orders'].dapr_url}/v1.0/invoke/orders/method/orders", json={}, timeout=TIMEOUT)
+    assert refused.status_code == 401

@@ -1,6 +1,7 @@
 """The whole system on real daprd sidecars and a private Redis, as the integration and
 browser tiers run it: every port pinned, apart from `make run`'s, so both can run at once."""
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +22,11 @@ PORTS = {
 }
 # One order in five fails its first charge: every test runs through gateway retries.
 TRANSIENT_FAILURE_PERCENT = 20
+# Every sidecar sends the app token to its app and wants the Dapr token from it: the
+# tests call the apps and the sidecars with these, as the README says a client must.
+APP_API_TOKEN = secrets.token_hex(32)
+DAPR_API_TOKEN = secrets.token_hex(32)
+TOKENS = {"APP_API_TOKEN": APP_API_TOKEN, "DAPR_API_TOKEN": DAPR_API_TOKEN}
 ENV = {
     "payments": {"TRANSIENT_FAILURE_PERCENT": str(TRANSIENT_FAILURE_PERCENT)},
     # Stock enough that no test runs another out of it (but for the one SKU that is short).
@@ -57,7 +63,8 @@ def running(log_dir: Path, redis_dir: Path) -> Iterator[System]:
     system = System({}, Broker(REDIS_PORT), start_redis(REDIS_PORT, redis_dir, log_dir), redis_dir, log_dir)
     try:
         for app_id, ports in PORTS.items():
-            system.apps[app_id] = AppWithSidecar(app_id, ports, REDIS_PORT, log_dir, env=ENV.get(app_id))
+            env = {**TOKENS, **ENV.get(app_id, {})}
+            system.apps[app_id] = AppWithSidecar(app_id, ports, REDIS_PORT, log_dir, env=env)
         for app in system.apps.values():
             app.wait_ready()
         yield system

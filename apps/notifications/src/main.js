@@ -19,7 +19,7 @@ try {
   process.exit(2);
 }
 const service = new NotificationsService({ store: new DaprFeedStore(settings), contract: loadContract() });
-const server = createApp({ service, log });
+const server = createApp({ service, log, appApiToken: settings.appApiToken });
 
 // Loopback only: the sidecar runs beside the app and is its only caller.
 server.listen(settings.appPort, '127.0.0.1', () => {

@@ -1,5 +1,6 @@
 // The HTTP surface of notifications: the event endpoint the Subscription YAML names
 // (components/subscriptions.yaml), the customer's feed, and the health check.
+import { timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import { DROP, RETRY } from './service.js';
 
@@ -8,12 +9,16 @@ const FEED_PATH = /^\/customers\/([^/]+)\/notifications$/;
 // Far above any contract event: a body this large is poison, not data.
 const MAX_BODY_BYTES = 1024 * 1024;
 
-export function createApp({ service, log }) {
+// `appApiToken`, when set, is required (in the dapr-api-token header the sidecar sends)
+// from every caller but the health check: only the sidecar may call the app.
+export function createApp({ service, log, appApiToken = null }) {
   return createServer(async (request, response) => {
     try {
       const { pathname } = new URL(request.url, 'http://app');
       const feedMatch = FEED_PATH.exec(pathname);
-      if (request.method === 'POST' && pathname === EVENTS_PATH) {
+      if (pathname !== '/healthz' && !fromTheSidecar(request, appApiToken)) {
+        send(response, 401, { detail: 'only the sidecar may call this app' });
+      } else if (request.method === 'POST' && pathname === EVENTS_PATH) {
         send(response, 200, { status: await deliver(request, service, log) });
       } else if (request.method === 'GET' && feedMatch) {
         const customerId = decodePathSegment(feedMatch[1]);
@@ -32,6 +37,13 @@ export function createApp({ service, log }) {
       send(response, 503, { detail: 'the state store is unavailable; try again' });
     }
   });
+}
+
+function fromTheSidecar(request, token) {
+  if (token === null) return true;
+  const given = Buffer.from(request.headers['dapr-api-token'] ?? '');
+  const wanted = Buffer.from(token);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
 }
 
 // A thin subscription endpoint: parse the CloudEvent, hand it to the service with a

@@ -4,6 +4,7 @@ export function settingsFromEnv(env = process.env) {
     appPort: port(env, 'APP_PORT', 8005), // where the sidecar reaches this app
     daprHttpPort: port(env, 'DAPR_HTTP_PORT', 3500), // where this app reaches its sidecar
     daprApiToken: env.DAPR_API_TOKEN || null, // sent to the sidecar when set
+    appApiToken: env.APP_API_TOKEN || null, // required from every caller but the health check, when set
   };
 }
 

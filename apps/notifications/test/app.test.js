@@ -84,3 +84,13 @@ test('healthz answers; unknown paths are 404 and a garbled customer id is 400', 
   assert.equal((await app.get('/nowhere')).status, 404);
   assert.equal((await app.get('/customers/%E0%A4%A/notifications')).status, 400);
 });
+
+test('with an app API token, only the sidecar gets past the health check', async (t) => {
+  const app = await startApp(t, { appApiToken: 's3cret' });
+  const get = (path, headers = {}) => fetch(app.url + path, { headers }).then((r) => r.status);
+
+  assert.equal(await get('/healthz'), 200);
+  assert.equal(await get('/customers/c-1/notifications'), 401);
+  assert.equal(await get('/customers/c-1/notifications', { 'dapr-api-token': 'wrong!' }), 401);
+  assert.equal(await get('/customers/c-1/notifications', { 'dapr-api-token': 's3cret' }), 200);
+});

@@ -9,15 +9,16 @@ import { MemoryFeedStore } from './memory-store.js';
 const contract = loadContract();
 const quiet = createLogger('notifications', {}, () => {});
 
-export async function startApp(t) {
+export async function startApp(t, { appApiToken = null } = {}) {
   const store = new MemoryFeedStore();
-  const server = createApp({ service: new NotificationsService({ store, contract }), log: quiet });
+  const server = createApp({ service: new NotificationsService({ store, contract }), log: quiet, appApiToken });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => new Promise((resolve) => server.close(resolve)));
   const url = `http://127.0.0.1:${server.address().port}`;
 
   return {
     store,
+    url,
     /** POST a body as the sidecar would; the delivery status the app answered. */
     async deliver(body) {
       const text = typeof body === 'string' ? body : JSON.stringify(body);
