@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.support.broker import Broker
 from tests.support.processes import Process
 from tests.support.sidecars import ROOT, require_tool
 from tests.support.waiting import wait_until
@@ -31,6 +32,8 @@ PORTS = {
 DAPR_BIN = Path.home() / ".dapr" / "bin"
 ENV = {"PATH": f"{ROOT / '.venv' / 'bin'}:{DAPR_BIN}:{os.environ['PATH']}"}
 START_TIMEOUT = 90
+REDIS_PORT = 6380
+POISON = {"not": "an order"}
 
 
 def listening(port: int) -> bool:
@@ -122,15 +125,20 @@ def test_a_declined_order_is_cancelled_and_its_stock_released(make_run: Process)
 
 def test_dapr_publish_of_something_that_is_no_order_ends_in_the_dead_letters(make_run: Process) -> None:
     dapr("publish", "--publish-app-id", "orders", "--pubsub", "pubsub", "--topic", "orders",
-         "--data", '{"not": "an order"}', "--metadata", '{"cloudevent.type": "order.placed"}')
+         "--data", json.dumps(POISON), "--metadata", '{"cloudevent.type": "order.placed"}')
 
     wait_until(
         lambda: any(
-            isinstance(d["message"], dict) and d["message"].get("data") == {"not": "an order"}
+            isinstance(d["message"], dict) and d["message"].get("data") == POISON
             for d in dapr_invoke("deadletters", app_id="storefront")
         ),
         timeout=10,
     )
+
+
+def test_every_event_published_during_the_run_kept_the_contract(make_run: Process) -> None:
+    # The one exception is the poison the test above published on purpose.
+    assert Broker(REDIS_PORT).contract_breaches(poison=lambda event: event.get("data") == POISON) == []
 
 
 def test_ctrl_c_stops_everything_and_make_down_finds_nothing_left(make_run: Process) -> None:
@@ -140,3 +148,4 @@ def test_ctrl_c_stops_everything_and_make_down_finds_nothing_left(make_run: Proc
     assert [name for name, port in PORTS.items() if listening(port)] == []
     down = subprocess.run(["make", "down"], cwd=ROOT, env={**os.environ, **ENV}, capture_output=True, text=True)
     assert down.returncode == 0, down.stderr
+
