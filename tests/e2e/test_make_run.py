@@ -53,6 +53,10 @@ def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
     busy = [name for name, port in PORTS.items() if listening(port)]
     if busy:
         raise RuntimeError(f"ports of `make run` are in use ({', '.join(busy)}): stop it with `make down`")
+    # `dapr invoke` finds an app by its app-id among every daprd on the machine.
+    others = dapr("list").strip()
+    if "No Dapr instances found" not in others:
+        raise RuntimeError(f"other Dapr apps are running, and `dapr invoke` could reach them:\n{others}")
     require_tool("make", "apt-get install -y make")
     system = Process("make-run", ["make", "run"], tmp_path_factory.mktemp("e2e"), env=ENV, cwd=ROOT)
     try:
