@@ -81,6 +81,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
     variant: Variant = config.getoption("variant")
     not_run = config.stash.get(NOT_RUN, [])
     if not_run:
-        terminalreporter.section(f"saga tests NOT run on {variant.name}: events are not on Redis Streams there")
+        terminalreporter.section(f"saga tests NOT run on {variant.name}: they need Redis Streams")
         for line in not_run:
             terminalreporter.line(f"NOT RUN on {variant.name}: {line}")

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from tests.support.broker import Broker
 from tests.support.brokers import COMPONENT_ENV, running_servers
 from tests.support.processes import Process
+from tests.support.recorder import RecordedBroker, recording
 from tests.support.sidecars import AppWithSidecar, Ports, start_redis
 from tests.support.variants import Variant
 
@@ -34,6 +34,8 @@ VARIANT_PORTS = {
     "shipping": Ports(app=8404, dapr_http=3904, dapr_grpc=4904, metrics=9404),
     "notifications": Ports(app=8405, dapr_http=3905, dapr_grpc=4905, metrics=9405),
 }
+# Where events do not travel on Redis Streams, a recorder hears every topic (tests/support/recorder.py).
+RECORDER_PORTS = Ports(app=8406, dapr_http=3906, dapr_grpc=4906, metrics=9406)
 # One order in five fails its first charge: every test runs through gateway retries.
 TRANSIENT_FAILURE_PERCENT = 20
 ENV = {
@@ -43,22 +45,10 @@ ENV = {
 }
 
 
-class NoRedisStreams:
-    """The `broker` of a system whose events do not travel on Redis Streams: a test that
-    reads the streams fails, saying why, instead of passing on an empty one."""
-
-    def __init__(self, variant: Variant) -> None:
-        self._variant = variant
-
-    def __getattr__(self, name: str) -> Any:
-        raise RuntimeError(f"broker.{name}: events travel on {self._variant.name}, not Redis Streams, so there "
-                           "are no streams to read; list the test in tests/support/variants.py READS_REDIS_STREAMS")
-
-
 @dataclass
 class System:
     apps: dict[str, AppWithSidecar]
-    broker: Broker | NoRedisStreams
+    broker: Broker  # a RecordedBroker where events do not travel on Redis Streams
     redis: Process
     redis_dir: Path
     log_dir: Path
@@ -81,16 +71,18 @@ class System:
 @contextmanager
 def running(log_dir: Path, redis_dir: Path, variant: Variant = Variant.parse("redis")) -> Iterator[System]:
     """Every app with its sidecar, healthy; at the end, all stopped by PID, and every event
-    published meanwhile checked against the contract (on Redis Streams, where the tests
-    can read them). A `variant` other than the default swaps components by YAML alone and
-    runs its brokers or databases beside Redis, on ports of its own."""
+    published meanwhile checked against the contract. A `variant` other than the default
+    swaps components by YAML alone and runs its brokers or databases beside Redis, on ports
+    of its own; where events leave Redis Streams, a recorder hears them for the tests."""
     redis_port, all_ports = (REDIS_PORT, PORTS) if variant.default else (VARIANT_REDIS_PORT, VARIANT_PORTS)
-    broker = Broker(redis_port) if variant.redis_streams else NoRedisStreams(variant)
+    broker = Broker(redis_port) if variant.redis_streams else RecordedBroker(variant.name)
     sidecar_env = {} if variant.default else COMPONENT_ENV
     with ExitStack() as servers:
         work = Path(tempfile.mkdtemp(prefix=f"{variant.name}-", dir=redis_dir.parent))  # this run's alone
         servers.enter_context(running_servers(variant.servers, work, log_dir))
         resources = variant.resources(work / "resources")
+        if isinstance(broker, RecordedBroker):
+            servers.enter_context(recording(broker, resources, work, RECORDER_PORTS, sidecar_env, log_dir))
         system = System({}, broker, start_redis(redis_port, redis_dir, log_dir), redis_dir, log_dir,
                         redis_port=redis_port)
         try:
@@ -100,10 +92,9 @@ def running(log_dir: Path, redis_dir: Path, variant: Variant = Variant.parse("re
             for app in system.apps.values():
                 app.wait_ready()
             yield system
-            if isinstance(system.broker, Broker):
-                breaches = system.broker.contract_breaches()
-                if breaches:
-                    raise AssertionError("events that broke the contract:\n" + "\n".join(breaches))
+            breaches = system.broker.contract_breaches()
+            if breaches:
+                raise AssertionError("events that broke the contract:\n" + "\n".join(breaches))
         finally:
             for app in (*system.extra, *system.apps.values()):
                 app.stop()
