@@ -25,8 +25,9 @@ test-polyglot: setup  ## the Go and Node.js apps' unit and contract tests
 	cd apps/shipping && go test ./...
 	cd apps/notifications && node --test test/*.test.js
 
-# The saga suite on each component variant (components/variants/): only YAML differs.
-BROKER_VARIANTS := rabbitmq mqtt postgres rabbitmq+postgres
+# The saga suite on each component variant (components/variants/), and on each broker
+# with PostgreSQL for state: only YAML differs. Ports of its own (tests/support/system.py).
+BROKER_VARIANTS := rabbitmq mqtt postgres rabbitmq+postgres mqtt+postgres
 
 test-brokers: setup  ## the saga suite on RabbitMQ, MQTT and PostgreSQL (private instances)
 	@tools/brokers.sh install

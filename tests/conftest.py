@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.system import System, running
-from tests.support.variants import READS_REDIS_STREAMS, Variant
+from tests.support.variants import NEEDS_CONSUMER_POSITIONS, Variant
 
 TIERS = Path(__file__).parent
 # Tiers whose tests run real sidecars; CI fails if any of them is skipped (.ci/check_tiers.py).
@@ -53,15 +53,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _select_for(variant: Variant, config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On a component variant, the saga suite runs; of it, the tests that read Redis
-    Streams only where events travel on them. Whatever does not run is said, by name."""
+    """On a component variant, the saga suite runs; of it, the tests that watch a
+    subscriber's position only where the broker shows it. What does not run is named."""
     kept, dropped, not_run = [], [], []
     for item in items:
         if item.path != SAGA:
             dropped.append(item)
-        elif not variant.redis_streams and item.name in READS_REDIS_STREAMS:
+        elif not variant.consumer_positions and item.name in NEEDS_CONSUMER_POSITIONS:
             dropped.append(item)
-            not_run.append(f"{item.name}: {READS_REDIS_STREAMS[item.name]}")
+            not_run.append(f"{item.name}: {NEEDS_CONSUMER_POSITIONS[item.name]}")
         else:
             kept.append(item)
     if dropped:
@@ -81,6 +81,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
     variant: Variant = config.getoption("variant")
     not_run = config.stash.get(NOT_RUN, [])
     if not_run:
-        terminalreporter.section(f"saga tests NOT run on {variant.name}: they need Redis Streams")
+        terminalreporter.section(f"saga tests NOT run on {variant.name}")
         for line in not_run:
             terminalreporter.line(f"NOT RUN on {variant.name}: {line}")

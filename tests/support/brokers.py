@@ -12,6 +12,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from tests.support.processes import Process
+from tests.support.recorder import RecordedBroker
 from tests.support.sidecars import ROOT, START_TIMEOUT
 
 SCRIPT = ROOT / "tools" / "brokers.sh"
@@ -95,6 +96,43 @@ def _postgres_answers() -> bool:
     ready = subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", str(POSTGRES_PORT), "-d", "eda_shop"],
                            capture_output=True)
     return ready.returncode == 0
+
+
+class RabbitMQBroker(RecordedBroker):
+    """What the topics carried, from the recorder; and, from RabbitMQ itself, whether an
+    app's queue for a topic is drained: every message in it delivered and acknowledged."""
+
+    def __init__(self, variant_name: str, data_dir: Path) -> None:
+        super().__init__(variant_name)
+        self._data_dir = data_dir / "rabbitmq"
+
+    def last_entry_id(self, topic: str) -> str:
+        # Publisher confirms are on: once a publish has returned, its message is in every
+        # subscriber's queue. "Up to it" is then "up to everything in the queue now".
+        return "everything published so far"
+
+    def consumed(self, topic: str, app_id: str, up_to: str) -> bool:
+        """True once `app_id`'s queue for `topic` holds nothing, unacknowledged or ready."""
+        for line in self._rabbitmqctl("list_queues", "--quiet", "--no-table-headers",
+                                      "name", "messages_ready", "messages_unacknowledged").splitlines():
+            name, ready, unacknowledged = line.split()
+            if name == f"{app_id}-{topic}":  # Dapr names an app's queue for a topic so
+                return int(ready) == int(unacknowledged) == 0
+        return False
+
+    def _rabbitmqctl(self, *args: str) -> str:
+        env = {**os.environ, "HOME": str(self._data_dir), "ERL_EPMD_PORT": str(EPMD_PORT)}
+        return subprocess.run(
+            ["/usr/lib/rabbitmq/bin/rabbitmqctl", "-n", f"eda-brokers-{RABBITMQ_PORT}@localhost", *args],
+            env=env, capture_output=True, text=True, check=True, timeout=30,
+        ).stdout
+
+
+def observed_broker(folders: tuple[str, ...], variant_name: str, data_dir: Path) -> RecordedBroker:
+    """How the tests see a broker other than Redis Streams."""
+    if "rabbitmq" in folders:
+        return RabbitMQBroker(variant_name, data_dir)
+    return RecordedBroker(variant_name)
 
 
 _STARTERS = {"rabbitmq": _rabbitmq, "mosquitto": _mosquitto, "postgres": _postgres}

@@ -72,7 +72,7 @@ class RecordedBroker(Broker):
     def _no_streams(self, name: str) -> RuntimeError:
         return RuntimeError(f"broker.{name}: events travel on {self._variant_name}, which has no stream entry ids "
                             "or consumer groups to read; list the test in tests/support/variants.py "
-                            "READS_REDIS_STREAMS")
+                            "NEEDS_CONSUMER_POSITIONS")
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.support.broker import Broker
-from tests.support.brokers import COMPONENT_ENV, running_servers
+from tests.support.brokers import COMPONENT_ENV, observed_broker, running_servers
 from tests.support.processes import Process
 from tests.support.recorder import RecordedBroker, recording
 from tests.support.sidecars import AppWithSidecar, Ports, start_redis
@@ -75,10 +75,10 @@ def running(log_dir: Path, redis_dir: Path, variant: Variant = Variant.parse("re
     swaps components by YAML alone and runs its brokers or databases beside Redis, on ports
     of its own; where events leave Redis Streams, a recorder hears them for the tests."""
     redis_port, all_ports = (REDIS_PORT, PORTS) if variant.default else (VARIANT_REDIS_PORT, VARIANT_PORTS)
-    broker = Broker(redis_port) if variant.redis_streams else RecordedBroker(variant.name)
     sidecar_env = {} if variant.default else COMPONENT_ENV
     with ExitStack() as servers:
         work = Path(tempfile.mkdtemp(prefix=f"{variant.name}-", dir=redis_dir.parent))  # this run's alone
+        broker = Broker(redis_port) if variant.redis_streams else observed_broker(variant.folders, variant.name, work)
         servers.enter_context(running_servers(variant.servers, work, log_dir))
         resources = variant.resources(work / "resources")
         if isinstance(broker, RecordedBroker):

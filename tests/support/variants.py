@@ -21,14 +21,17 @@ VARIANTS = COMPONENTS / "variants"
 SERVERS = {"rabbitmq": "rabbitmq", "mqtt": "mosquitto", "postgres": "postgres"}
 REPLACES_PUBSUB = {"rabbitmq", "mqtt"}
 
-# Saga tests that need what only Redis Streams has: a stream's entry ids and a consumer
-# group's position in it. Elsewhere the tests read what each topic carried from a
-# recorder (tests/support/recorder.py), which has neither, so these run on Redis Streams
-# only; every other saga test runs on every variant.
-READS_REDIS_STREAMS = {
+# Saga tests that need to see how far a subscriber has read a topic: on Redis Streams, its
+# consumer group's position; on RabbitMQ, whether its queue is drained. MQTT has no such
+# view (a client's session is inside the broker and Mosquitto shows none of it), so these
+# do not run on MQTT; every other saga test runs on every variant.
+NEEDS_CONSUMER_POSITIONS = {
     "test_an_event_published_twice_with_one_id_has_one_effect":
-        "waits until inventory's consumer group has acknowledged the stream entry of the republished event",
+        "waits until inventory has read the orders topic up to the republished event, and an MQTT "
+        "broker does not show how far a subscriber has read",
 }
+# Pub/sub variants that cannot show a subscriber's position.
+NO_CONSUMER_POSITIONS = {"mqtt"}
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,11 @@ class Variant:
     def redis_streams(self) -> bool:
         """True when events travel on Redis Streams, which the tests can read directly."""
         return not any(f in REPLACES_PUBSUB for f in self.folders)
+
+    @property
+    def consumer_positions(self) -> bool:
+        """True when the tests can see how far each subscriber has read a topic."""
+        return not any(f in NO_CONSUMER_POSITIONS for f in self.folders)
 
     @property
     def servers(self) -> tuple[str, ...]:
