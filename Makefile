@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/.venv/bin:$(HOME)/.dapr/bin:$(PATH)
 
-.PHONY: setup setup-k8s run down test test-polyglot lock
+.PHONY: setup setup-k8s run down test test-polyglot test-brokers lock
 
 setup:  ## install Redis, the Python environment and the Dapr CLI and runtime, as needed
 	@tools/setup.sh
@@ -24,6 +24,17 @@ test: setup setup-k8s test-polyglot  ## unit, integration (real sidecars), brows
 test-polyglot: setup  ## the Go and Node.js apps' unit and contract tests
 	cd apps/shipping && go test ./...
 	cd apps/notifications && node --test test/*.test.js
+
+# The saga suite on each component variant (components/variants/), and on each broker
+# with PostgreSQL for state: only YAML differs. Ports of its own (tests/support/system.py).
+BROKER_VARIANTS := rabbitmq mqtt postgres rabbitmq+postgres mqtt+postgres
+
+test-brokers: setup  ## the saga suite on RabbitMQ, MQTT and PostgreSQL (private instances)
+	@tools/brokers.sh install
+	@set -e; for variant in $(BROKER_VARIANTS); do \
+	  echo "==> the saga suite on components/variants/$$variant"; \
+	  pytest tests/integration/test_saga.py --variant "$$variant" $(PYTEST_ARGS); \
+	done
 
 LOCK := pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-header --no-emit-find-links
 

@@ -70,12 +70,14 @@ class AppWithSidecar:
     """One app and its daprd, started together and stopped together.
 
     The app starts as `dapr.yaml` starts it (see `app_command`); `env` goes to both the
-    app and its sidecar (for example DAPR_API_TOKEN).
+    app and its sidecar (for example DAPR_API_TOKEN), `sidecar_env` to the sidecar alone
+    (what its components read); `resources` is the folder of components it loads.
     """
 
     def __init__(
         self, app_id: str, ports: Ports, redis_port: int, log_dir: Path,
         env: Mapping[str, str] | None = None, name: str | None = None,
+        resources: Path = ROOT / "components", sidecar_env: Mapping[str, str] | None = None,
     ) -> None:
         self.app_id = app_id
         self.name = name or app_id  # a second replica of an app needs a name of its own
@@ -85,6 +87,8 @@ class AppWithSidecar:
         self._redis_port = redis_port
         self._log_dir = log_dir
         self._env = dict(env or {})
+        self._resources = resources  # another broker or state store: tests/support/variants.py
+        self._sidecar_env = dict(sidecar_env or {})
         self.start()
 
     def start(self) -> None:
@@ -100,13 +104,13 @@ class AppWithSidecar:
             f"{self.name}-daprd",
             [require_tool(DAPRD, "make setup"), "--app-id", app_id, "--app-port", str(ports.app),
              "--dapr-http-port", str(ports.dapr_http), "--dapr-grpc-port", str(ports.dapr_grpc),
-             "--metrics-port", str(ports.metrics), "--resources-path", str(ROOT / "components"),
+             "--metrics-port", str(ports.metrics), "--resources-path", str(self._resources),
              "--config", str(ROOT / "dapr-config" / "config.yaml"), "--app-protocol", "http",
              "--enable-app-health-check", "--app-health-check-path", "/healthz",
              "--app-health-probe-interval", "1", "--placement-host-address", "",
              "--scheduler-host-address", "", "--log-level", "info"],
             self._log_dir,
-            env={"REDIS_HOST": f"127.0.0.1:{self._redis_port}", **self._env},
+            env={"REDIS_HOST": f"127.0.0.1:{self._redis_port}", **self._sidecar_env, **self._env},
         )
 
     def wait_ready(self) -> None:

@@ -2,14 +2,18 @@
 browser tiers run it: every port pinned, apart from `make run`'s, so both can run at once."""
 
 import secrets
+import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.support.broker import Broker
+from tests.support.brokers import COMPONENT_ENV, observed_broker, running_servers
 from tests.support.processes import Process
+from tests.support.recorder import RecordedBroker, recording
 from tests.support.sidecars import AppWithSidecar, Ports, start_redis
+from tests.support.variants import Variant
 
 REDIS_PORT = 6390
 PORTS = {
@@ -20,6 +24,19 @@ PORTS = {
     "shipping": Ports(app=8104, dapr_http=3604, dapr_grpc=4604, metrics=9194),
     "notifications": Ports(app=8105, dapr_http=3605, dapr_grpc=4605, metrics=9195),
 }
+# The system on another broker or state store (make test-brokers) has ports of its own,
+# so it can run beside the default one.
+VARIANT_REDIS_PORT = 6396
+VARIANT_PORTS = {
+    "storefront": Ports(app=8400, dapr_http=3900, dapr_grpc=4900, metrics=9400),
+    "orders": Ports(app=8401, dapr_http=3901, dapr_grpc=4901, metrics=9401),
+    "inventory": Ports(app=8402, dapr_http=3902, dapr_grpc=4902, metrics=9402),
+    "payments": Ports(app=8403, dapr_http=3903, dapr_grpc=4903, metrics=9403),
+    "shipping": Ports(app=8404, dapr_http=3904, dapr_grpc=4904, metrics=9404),
+    "notifications": Ports(app=8405, dapr_http=3905, dapr_grpc=4905, metrics=9405),
+}
+# Where events do not travel on Redis Streams, a recorder hears every topic (tests/support/recorder.py).
+RECORDER_PORTS = Ports(app=8406, dapr_http=3906, dapr_grpc=4906, metrics=9406)
 # One order in five fails its first charge: every test runs through gateway retries.
 TRANSIENT_FAILURE_PERCENT = 20
 # Every sidecar sends the app token to its app and wants the Dapr token from it: the
@@ -37,11 +54,12 @@ ENV = {
 @dataclass
 class System:
     apps: dict[str, AppWithSidecar]
-    broker: Broker
+    broker: Broker  # a RecordedBroker where events do not travel on Redis Streams
     redis: Process
     redis_dir: Path
     log_dir: Path
     extra: list[AppWithSidecar] = field(default_factory=list)  # replicas a test added
+    redis_port: int = REDIS_PORT
 
     def __getitem__(self, app_id: str) -> AppWithSidecar:
         return self.apps[app_id]
@@ -49,7 +67,7 @@ class System:
     def restart_redis(self) -> None:
         """Stop Redis (it writes its AOF on the way) and start it on the same data."""
         self.redis.stop()
-        self.redis = start_redis(REDIS_PORT, self.redis_dir, self.log_dir)
+        self.redis = start_redis(self.redis_port, self.redis_dir, self.log_dir)
 
     def check_alive(self) -> None:
         for app in (*self.apps.values(), *self.extra):
@@ -57,21 +75,34 @@ class System:
 
 
 @contextmanager
-def running(log_dir: Path, redis_dir: Path) -> Iterator[System]:
+def running(log_dir: Path, redis_dir: Path, variant: Variant = Variant.parse("redis")) -> Iterator[System]:
     """Every app with its sidecar, healthy; at the end, all stopped by PID, and every event
-    published meanwhile checked against the contract."""
-    system = System({}, Broker(REDIS_PORT), start_redis(REDIS_PORT, redis_dir, log_dir), redis_dir, log_dir)
-    try:
-        for app_id, ports in PORTS.items():
-            env = {**TOKENS, **ENV.get(app_id, {})}
-            system.apps[app_id] = AppWithSidecar(app_id, ports, REDIS_PORT, log_dir, env=env)
-        for app in system.apps.values():
-            app.wait_ready()
-        yield system
-        breaches = system.broker.contract_breaches()
-        if breaches:
-            raise AssertionError("events that broke the contract:\n" + "\n".join(breaches))
-    finally:
-        for app in (*system.extra, *system.apps.values()):
-            app.stop()
-        system.redis.stop()
+    published meanwhile checked against the contract. A `variant` other than the default
+    swaps components by YAML alone and runs its brokers or databases beside Redis, on ports
+    of its own; where events leave Redis Streams, a recorder hears them for the tests."""
+    redis_port, all_ports = (REDIS_PORT, PORTS) if variant.default else (VARIANT_REDIS_PORT, VARIANT_PORTS)
+    sidecar_env = {} if variant.default else COMPONENT_ENV
+    with ExitStack() as servers:
+        work = Path(tempfile.mkdtemp(prefix=f"{variant.name}-", dir=redis_dir.parent))  # this run's alone
+        broker = Broker(redis_port) if variant.redis_streams else observed_broker(variant.folders, variant.name, work)
+        servers.enter_context(running_servers(variant.servers, work, log_dir))
+        resources = variant.resources(work / "resources")
+        if isinstance(broker, RecordedBroker):
+            servers.enter_context(recording(broker, resources, work, RECORDER_PORTS, sidecar_env, log_dir))
+        system = System({}, broker, start_redis(redis_port, redis_dir, log_dir), redis_dir, log_dir,
+                        redis_port=redis_port)
+        try:
+            for app_id, ports in all_ports.items():
+                env = {**TOKENS, **ENV.get(app_id, {})}
+                system.apps[app_id] = AppWithSidecar(app_id, ports, redis_port, log_dir, env=env,
+                                                     resources=resources, sidecar_env=sidecar_env)
+            for app in system.apps.values():
+                app.wait_ready()
+            yield system
+            breaches = system.broker.contract_breaches()
+            if breaches:
+                raise AssertionError("events that broke the contract:\n" + "\n".join(breaches))
+        finally:
+            for app in (*system.extra, *system.apps.values()):
+                app.stop()
+            system.redis.stop()

@@ -1,0 +1,157 @@
+"""Private RabbitMQ, Mosquitto and PostgreSQL for the component variants, run the way
+`tools/brokers.sh run` runs them: each on its own port and data folder, loopback only,
+stopped by its own PID (the script execs the server, so the PID is the server's)."""
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from tests.support.processes import Process
+from tests.support.recorder import RecordedBroker
+from tests.support.sidecars import ROOT, START_TIMEOUT
+
+SCRIPT = ROOT / "tools" / "brokers.sh"
+RABBITMQ_PORT, RABBITMQ_DIST_PORT, EPMD_PORT = 5673, 25673, 4370
+MQTT_PORT = 1884
+POSTGRES_PORT = 5433
+# Plain credentials of private, loopback-only test instances (tools/brokers.sh creates
+# the PostgreSQL user); the components read these from the sidecars' environment.
+COMPONENT_ENV = {
+    "RABBITMQ_URL": f"amqp://guest:guest@127.0.0.1:{RABBITMQ_PORT}/",
+    "MQTT_URL": f"tcp://127.0.0.1:{MQTT_PORT}",
+    "POSTGRES_URL": f"postgres://eda:eda-local-only@127.0.0.1:{POSTGRES_PORT}/eda_shop?sslmode=disable",
+}
+INSTALL = "tools/brokers.sh install"
+
+
+@contextmanager
+def running_servers(names: tuple[str, ...], data_dir: Path, log_dir: Path) -> Iterator[list[Process]]:
+    """Each named server (rabbitmq, mosquitto, postgres) up; all stopped by PID at the end."""
+    with ExitStack() as stack:
+        started = []
+        for name in names:
+            started += stack.enter_context(_STARTERS[name](data_dir, log_dir))
+        yield started
+
+
+def _run(name: str, args: list[str], log_dir: Path) -> Process:
+    return Process(name, [str(SCRIPT), "run", *args], log_dir)
+
+
+@contextmanager
+def _stopped_at_exit(*processes: Process) -> Iterator[list[Process]]:
+    try:
+        yield list(processes)
+    finally:
+        for process in reversed(processes):
+            process.stop()
+
+
+@contextmanager
+def _rabbitmq(data_dir: Path, log_dir: Path) -> Iterator[list[Process]]:
+    _require(Path("/usr/lib/rabbitmq/bin/rabbitmq-server"), "rabbitmq-server")
+    _require_free(RABBITMQ_PORT, RABBITMQ_DIST_PORT, EPMD_PORT)
+    epmd = _run("epmd", ["epmd", str(EPMD_PORT)], log_dir)
+    with _stopped_at_exit(epmd):
+        epmd.wait_ready(lambda: _listens(EPMD_PORT), START_TIMEOUT)
+        rabbitmq = _run("rabbitmq", ["rabbitmq", str(RABBITMQ_PORT), str(RABBITMQ_DIST_PORT), str(EPMD_PORT),
+                                     str(data_dir / "rabbitmq")], log_dir)
+        with _stopped_at_exit(rabbitmq):
+            rabbitmq.wait_ready(lambda: _listens(RABBITMQ_PORT), 60.0)  # Erlang boots slowly on 2 cores
+            yield [epmd, rabbitmq]
+
+
+@contextmanager
+def _mosquitto(data_dir: Path, log_dir: Path) -> Iterator[list[Process]]:
+    _require(shutil.which("mosquitto") or Path("/usr/sbin/mosquitto"), "mosquitto")
+    _require_free(MQTT_PORT)
+    mosquitto = _run("mosquitto", ["mosquitto", str(MQTT_PORT), str(data_dir / "mosquitto")], log_dir)
+    with _stopped_at_exit(mosquitto):
+        mosquitto.wait_ready(lambda: _listens(MQTT_PORT), START_TIMEOUT)
+        yield [mosquitto]
+
+
+@contextmanager
+def _postgres(data_dir: Path, log_dir: Path) -> Iterator[list[Process]]:
+    _require_free(POSTGRES_PORT)
+    # PostgreSQL runs as a user other than root, who must reach its folder: pytest's
+    # folders are root's alone, so it gets one of its own, removed afterwards.
+    folder = Path(tempfile.mkdtemp(prefix="eda-shop-postgres-"))
+    folder.chmod(0o755)
+    try:
+        postgres = _run("postgres", ["postgres", str(POSTGRES_PORT), str(folder / "postgres")], log_dir)
+        with _stopped_at_exit(postgres):
+            postgres.wait_ready(_postgres_answers, 60.0)
+            yield [postgres]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _postgres_answers() -> bool:
+    ready = subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", str(POSTGRES_PORT), "-d", "eda_shop"],
+                           capture_output=True)
+    return ready.returncode == 0
+
+
+class RabbitMQBroker(RecordedBroker):
+    """What the topics carried, from the recorder; and, from RabbitMQ itself, whether an
+    app's queue for a topic is drained: every message in it delivered and acknowledged."""
+
+    def __init__(self, variant_name: str, data_dir: Path) -> None:
+        super().__init__(variant_name)
+        self._data_dir = data_dir / "rabbitmq"
+
+    def last_entry_id(self, topic: str) -> str:
+        # Publisher confirms are on: once a publish has returned, its message is in every
+        # subscriber's queue. "Up to it" is then "up to everything in the queue now".
+        return "everything published so far"
+
+    def consumed(self, topic: str, app_id: str, up_to: str) -> bool:
+        """True once `app_id`'s queue for `topic` holds nothing, unacknowledged or ready."""
+        for line in self._rabbitmqctl("list_queues", "--quiet", "--no-table-headers",
+                                      "name", "messages_ready", "messages_unacknowledged").splitlines():
+            name, ready, unacknowledged = line.split()
+            if name == f"{app_id}-{topic}":  # Dapr names an app's queue for a topic so
+                return int(ready) == int(unacknowledged) == 0
+        return False
+
+    def _rabbitmqctl(self, *args: str) -> str:
+        env = {**os.environ, "HOME": str(self._data_dir), "ERL_EPMD_PORT": str(EPMD_PORT)}
+        return subprocess.run(
+            ["/usr/lib/rabbitmq/bin/rabbitmqctl", "-n", f"eda-brokers-{RABBITMQ_PORT}@localhost", *args],
+            env=env, capture_output=True, text=True, check=True, timeout=30,
+        ).stdout
+
+
+def observed_broker(folders: tuple[str, ...], variant_name: str, data_dir: Path) -> RecordedBroker:
+    """How the tests see a broker other than Redis Streams."""
+    if "rabbitmq" in folders:
+        return RabbitMQBroker(variant_name, data_dir)
+    return RecordedBroker(variant_name)
+
+
+_STARTERS = {"rabbitmq": _rabbitmq, "mosquitto": _mosquitto, "postgres": _postgres}
+
+
+def _require(path: str | Path | None, package: str) -> None:
+    if path is None or not os.access(path, os.X_OK):
+        raise RuntimeError(f"{package} is missing: run `{INSTALL}` (as root)")
+
+
+def _require_free(*ports: int) -> None:
+    """Fail at once, naming the port, rather than talk to a server someone else runs."""
+    busy = [port for port in ports if _listens(port)]
+    if busy:
+        raise RuntimeError(f"port(s) {', '.join(map(str, busy))} on 127.0.0.1 already in use: "
+                           "another run of make test-brokers, or a server not started by these tests")
+
+
+def _listens(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0

@@ -1,0 +1,58 @@
+"""The component variants (make test-brokers) differ from the default by YAML alone: each
+file swaps one default component for another of the same name, scopes and, for a state
+store, the outbox kept as they were."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.support.variants import COMPONENTS, VARIANTS, Variant
+
+VARIANT_FILES = sorted(VARIANTS.glob("*/*.yaml"))
+OUTBOX_KEYS = {"outboxPublishPubsub", "outboxPubsub", "outboxPublishTopic", "outboxDiscardWhenMissingState"}
+
+
+def component(path: Path) -> dict[str, Any]:
+    (document,) = [d for d in yaml.safe_load_all(path.read_text()) if d]
+    return document
+
+
+def metadata(document: dict[str, Any]) -> dict[str, str]:
+    return {item["name"]: item.get("value") for item in document["spec"]["metadata"]}
+
+
+@pytest.mark.parametrize("path", VARIANT_FILES, ids=lambda p: str(p.relative_to(VARIANTS)))
+def test_a_variant_file_replaces_the_default_component_of_its_name_and_scopes(path: Path) -> None:
+    variant, default = component(path), component(COMPONENTS / path.name)
+
+    assert (variant["kind"], variant["metadata"]["name"]) == (default["kind"], default["metadata"]["name"])
+    assert variant["spec"]["type"].split(".")[0] == default["spec"]["type"].split(".")[0]  # pubsub for pubsub
+    assert variant["scopes"] == default["scopes"]
+    outbox = {key: value for key, value in metadata(default).items() if key in OUTBOX_KEYS}
+    assert {key: value for key, value in metadata(variant).items() if key in OUTBOX_KEYS} == outbox
+
+
+def test_a_variant_reads_its_connection_from_the_environment_never_from_the_yaml() -> None:
+    secrets = {"connectionString", "url", "redisPassword", "password"}
+    for path in VARIANT_FILES:
+        for item in component(path)["spec"]["metadata"]:
+            if item["name"] in secrets:
+                assert "envRef" in item and "value" not in item, f"{path}: {item['name']}"
+
+
+def test_the_resources_of_a_variant_are_the_defaults_with_its_files_laid_over(tmp_path: Path) -> None:
+    resources = Variant.parse("rabbitmq+postgres").resources(tmp_path)
+
+    assert sorted(p.name for p in resources.iterdir()) == sorted(p.name for p in COMPONENTS.glob("*.yaml"))
+    assert component(resources / "pubsub.yaml")["spec"]["type"] == "pubsub.rabbitmq"
+    assert component(resources / "orders-store.yaml")["spec"]["type"] == "state.postgresql"
+    assert (resources / "subscriptions.yaml").read_text() == (COMPONENTS / "subscriptions.yaml").read_text()
+    assert Variant.parse("redis").resources(tmp_path / "unused") == COMPONENTS
+
+
+@pytest.mark.parametrize("name", ["kafka", "rabbitmq+mqtt"])
+def test_an_unknown_variant_or_two_brokers_at_once_is_refused(name: str) -> None:
+    with pytest.raises(ValueError):
+        Variant.parse(name)
