@@ -28,7 +28,9 @@ class Redis:
         if _answers(port):
             raise RuntimeError(f"something already serves 127.0.0.1:{port}: stop it, or pass another --redis-port")
         shutil.rmtree(data_dir, ignore_errors=True)
-        started = subprocess.run([str(REDIS_TOOL), "start", str(port), str(data_dir)], capture_output=True, text=True)
+        started = subprocess.run(
+            [str(REDIS_TOOL), "start", str(port), str(data_dir)], capture_output=True, text=True, check=False
+        )
         if started.returncode != 0:
             raise RuntimeError(f"tools/redis.sh could not start Redis on {port}: {started.stdout}{started.stderr}")
         self.client = redis.Redis(port=port)

@@ -1,11 +1,13 @@
 """How big each measurement is (the full run, and --quick), and the ports the bench uses:
 its own range, clear of `make run` and of the test tiers, below the ephemeral range."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from tests.support.sidecars import Ports
 
 REDIS_PORT = 6395
+Say = Callable[[str], None]  # how a scenario reports its progress as it goes
 # The saga: every app of dapr.yaml, in its order, on 830x / 380x / 480x / 930x.
 SAGA_APPS = ("storefront", "orders", "inventory", "payments", "shipping", "notifications")
 SAGA_PORTS = {

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import aiohttp
 import redis
+from contracts.names import PUBSUB
 from dapr.aio.clients import DaprClient
 from dapr.conf import settings as dapr_settings
 
 from bench.infra import ROOT, Redis, http_status, one_hop_resources, sidecar
 from bench.load import Sender
 from bench.plan import PUBLISHER, PUBLISHER_PORTS, SUBSCRIBER, SUBSCRIBER_PORTS
-from contracts.names import PUBSUB
 from tests.support.processes import Process
 
 START_TIMEOUT = 30.0

@@ -12,11 +12,9 @@ from pathlib import Path
 from bench.infra import Redis
 from bench.load import Sender, at_rate, flat_out, probes
 from bench.onehop.contenders import Contender, Setting
-from bench.plan import Plan
+from bench.plan import Plan, Say
 from bench.sampling import peak_rss
 from bench.stats import Run
-
-Say = Callable[[str], None]
 
 
 @dataclass

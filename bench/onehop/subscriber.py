@@ -7,11 +7,11 @@ Routes are named by bench/components/subscriptions.yaml.
 
 from typing import Any
 
+from common.delivery import Outcome, event_endpoint
+from contracts.events import CloudEvent
 from fastapi import FastAPI, Request
 
 from bench.probe import Probe, Recorder
-from common.delivery import Outcome, event_endpoint
-from contracts.events import CloudEvent
 
 ENVELOPE = CloudEvent[Probe]
 
