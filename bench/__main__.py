@@ -20,7 +20,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from bench import plots, report
-from bench.infra import ROOT, Redis
+from bench.infra import DAPR_CONFIG, ROOT, Redis
 from bench.onehop.contenders import CONTENDERS, Setting
 from bench.onehop.measure import measure
 from bench.plan import FULL, QUICK, REDIS_PORT, Say
@@ -38,6 +38,8 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--fast-server", action="store_true", help="run the one-hop subscriber on uvloop + httptools")
     parser.add_argument("--pubsub", action="append", default=[], metavar="KEY=VALUE",
                         help="extra metadata for the one-hop pubsub component, e.g. concurrency=100 (repeatable)")
+    parser.add_argument("--dapr-config", type=Path, default=DAPR_CONFIG,
+                        help="the Dapr Configuration for the one-hop sidecars (default: eda-shop's)")
     parser.add_argument("--redis-port", type=int, default=REDIS_PORT)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
@@ -66,6 +68,8 @@ async def run(args: argparse.Namespace, say: Say, started: float) -> int:
     options = {"fast-server": "yes"} if args.fast_server else {}
     pubsub = dict(item.split("=", 1) for item in args.pubsub)
     options.update({f"pubsub.{key}": value for key, value in pubsub.items()})
+    if args.dapr_config != DAPR_CONFIG:
+        options["dapr-config"] = str(args.dapr_config)
     run_dir = ROOT / "bench" / ".run"
     shutil.rmtree(run_dir, ignore_errors=True)
     results = report.Results(
@@ -73,7 +77,8 @@ async def run(args: argparse.Namespace, say: Say, started: float) -> int:
         machine=_machine(args.redis_port, run_dir), options=options,
     )
     say(f"{'quick' if args.quick else 'full'} run: {args.only}; logs in {run_dir.relative_to(ROOT)}/")
-    setting = Setting(run_dir=run_dir, redis_port=args.redis_port, fast_server=args.fast_server, pubsub_metadata=pubsub)
+    setting = Setting(run_dir=run_dir, redis_port=args.redis_port, fast_server=args.fast_server, pubsub_metadata=pubsub,
+                      dapr_config=args.dapr_config.resolve())
     for contender in CONTENDERS:
         if contender.key in args.only.split(","):
             say(f"one hop: {contender.label}")
@@ -84,7 +89,7 @@ async def run(args: argparse.Namespace, say: Say, started: float) -> int:
     results.seconds = time.monotonic() - started
     args.out.mkdir(parents=True, exist_ok=True)
     path = report.write(results, args.out, plots.draw(results.onehop, results.saga, args.out, plan.paced_rate))
-    say(f"wrote {path.relative_to(ROOT)}")
+    say(f"wrote {path}")
     failed = [o.key for o in results.onehop.values() if o.error] + (["saga"] if results.saga and results.saga.error else [])
     if failed:
         say(f"failed: {', '.join(failed)} (see the logs)")

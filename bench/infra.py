@@ -2,6 +2,7 @@
 the size of a running process. Processes are tests/support's: logged to a file each,
 stopped by their own PID."""
 
+import os
 import shutil
 import subprocess
 from collections.abc import Iterable, Mapping
@@ -15,6 +16,7 @@ from tests.support.processes import Process
 from tests.support.sidecars import DAPRD, Ports, require_tool
 
 ROOT = Path(__file__).resolve().parents[1]
+DAPR_CONFIG = ROOT / "dapr-config" / "config.yaml"
 REDIS_TOOL = ROOT / "tools" / "redis.sh"
 
 
@@ -72,17 +74,18 @@ def one_hop_resources(out_dir: Path, app_ids: Iterable[str], pubsub_metadata: Ma
 
 
 def sidecar(
-    app_id: str, ports: Ports, resources: Path, log_dir: Path, redis_port: int, app_port: int | None
+    app_id: str, ports: Ports, resources: Path, config: Path, log_dir: Path, redis_port: int, app_port: int | None
 ) -> Process:
     """A daprd as eda-shop's sidecars run (tests/support/sidecars.py), on the bench's
-    resources; with no `app_port` it serves an app that only publishes."""
+    resources and the given Configuration; with no `app_port` it serves an app that
+    only publishes."""
     app = ["--app-port", str(app_port), "--app-protocol", "http"] if app_port else []
     return Process(
         f"{app_id}-daprd",
         [require_tool(DAPRD, "make setup"), "--app-id", app_id, *app,
          "--dapr-http-port", str(ports.dapr_http), "--dapr-grpc-port", str(ports.dapr_grpc),
          "--metrics-port", str(ports.metrics), "--resources-path", str(resources),
-         "--config", str(ROOT / "dapr-config" / "config.yaml"),
+         "--config", str(config),
          "--placement-host-address", "", "--scheduler-host-address", "", "--log-level", "warn"],
         log_dir,
         env={"REDIS_HOST": f"127.0.0.1:{redis_port}"},
@@ -106,3 +109,13 @@ def http_status(url: str) -> int | None:
         return requests.get(url, timeout=1).status_code
     except requests.ConnectionError:
         return None
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) a process has used so far, or None once it has gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return None
+    # utime and stime: fields 14 and 15 of stat(5), counted after the command's ")".
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 
 from bench.onehop.measure import Outcome
 from bench.saga import SagaOutcome
+from bench.stats import mid
 
 
 def draw(onehop: dict[str, Outcome], saga: SagaOutcome | None, out_dir: Path, rate: float) -> list[str]:
@@ -23,8 +24,8 @@ def draw(onehop: dict[str, Outcome], saga: SagaOutcome | None, out_dir: Path, ra
 def _throughput(outcomes: list[Outcome], out_dir: Path) -> str:
     fig, ax = plt.subplots(figsize=(8, 0.5 + 0.55 * len(outcomes)))
     for i, o in enumerate(outcomes):
-        rates = sorted(run.per_second for run in o.flat)
-        ax.barh(i, rates[len(rates) // 2], color="tab:blue" if o.key.startswith("dapr") else "tab:gray")
+        rates = [run.per_second for run in o.flat]
+        ax.barh(i, mid(rates), color="tab:blue" if o.key.startswith("dapr") else "tab:gray")
         ax.plot(rates, [i] * len(rates), "k.", markersize=5)
     ax.set_yticks(range(len(outcomes)), [o.label for o in outcomes])
     ax.invert_yaxis()
@@ -52,7 +53,7 @@ def _latency(outcomes: list[Outcome], saga: SagaOutcome | None, out_dir: Path, r
         ax = axes[0][1]
         for i, run in enumerate(saga.paced):
             ax.plot(run.latency_ms, [(k + 1) / len(run.latency_ms) for k in range(len(run.latency_ms))], label=f"run {i + 1}")
-        ax.set_xlabel("ms from POST /orders to shipped")
+        ax.set_xlabel("ms from the order's due time to shipped")
         ax.set_title("Saga, paced: order completion time")
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)

@@ -75,6 +75,10 @@ def _one_hop(r: Results) -> list[str]:
         ratios = " | ".join(_ratio(flat[key], flat.get(b, math.nan)) for b in BASELINES)
         lines.append(f"| {o.label} | {_runs([run.per_second for run in o.flat], ',.0f')} | {flat[key]:,.0f} | {ratios} |"
                      if not o.error else f"| {o.label} | failed: {o.error} | | " + " | " * (len(BASELINES) - 1) + " |")
+    lines += ["", "What each process spent, flat out: CPU ms per 1,000 messages (the machine has 2 cores).", "",
+              "| contender | CPU ms per 1,000 messages |", "|---|---|"]
+    lines += [f"| {o.label} | {', '.join(f'{name} {ms:.0f}' for name, ms in o.cpu_ms_per_1k.items())} |"
+              for o in r.onehop.values() if not o.error]
     celery = r.onehop.get("celery")
     celery_p50 = mid([run.p50 for run in celery.paced]) if celery else math.nan
     celery_p99 = mid([run.p99 for run in celery.paced]) if celery else math.nan
@@ -139,6 +143,7 @@ def _as_json(r: Results) -> dict[str, object]:
         return [run.summary() for run in items]
 
     onehop = {key: {"label": o.label, "flat": runs(o.flat), "paced": runs(o.paced), "peak_rss_mb": o.peak_rss_mb,
+                    "cpu_ms_per_1k": o.cpu_ms_per_1k,
                     "error": o.error} for key, o in r.onehop.items()}
     saga = None
     if r.saga is not None:

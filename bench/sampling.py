@@ -1,10 +1,10 @@
-"""Memory of the processes under test, sampled while they work."""
+"""Memory and CPU time of the processes under test, taken while they work."""
 
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-from bench.infra import rss_mb
+from bench.infra import cpu_seconds, rss_mb
 
 EVERY = 0.25  # seconds
 
@@ -35,3 +35,15 @@ def peak_rss(processes: Mapping[str, int]) -> Iterator[dict[str, float]]:
     finally:
         stop.set()
         sampler.join()
+
+
+@contextmanager
+def cpu_used(processes: Mapping[str, int]) -> Iterator[dict[str, float]]:
+    """The CPU seconds each process used while the block ran."""
+    before = {name: cpu_seconds(pid) for name, pid in processes.items()}
+    used: dict[str, float] = {}
+    yield used
+    for name, pid in processes.items():
+        start, end = before[name], cpu_seconds(pid)
+        if start is not None and end is not None:
+            used[name] = end - start

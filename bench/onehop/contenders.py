@@ -14,7 +14,7 @@ from contracts.names import PUBSUB
 from dapr.aio.clients import DaprClient
 from dapr.conf import settings as dapr_settings
 
-from bench.infra import ROOT, Redis, http_status, one_hop_resources, sidecar
+from bench.infra import DAPR_CONFIG, ROOT, Redis, http_status, one_hop_resources, sidecar
 from bench.load import Sender
 from bench.plan import PUBLISHER, PUBLISHER_PORTS, SUBSCRIBER, SUBSCRIBER_PORTS
 from tests.support.processes import Process
@@ -35,6 +35,7 @@ class Setting:
     redis_port: int
     fast_server: bool = False  # the subscriber on uvloop + httptools (a part-2 candidate)
     pubsub_metadata: dict[str, str] = field(default_factory=dict)
+    dapr_config: Path = DAPR_CONFIG  # the one-hop sidecars' Configuration (a part-2 candidate)
 
     @property
     def log_dir(self) -> Path:
@@ -196,7 +197,9 @@ async def dapr(setting: Setting, redis_server: Redis, make_sender: Callable[[], 
         started.append(Process(SUBSCRIBER, subscriber_command(setting), setting.log_dir, env=setting.env, cwd=ROOT))
         for app_id, ports, app_port in ((SUBSCRIBER, SUBSCRIBER_PORTS, SUBSCRIBER_PORTS.app),
                                         (PUBLISHER, PUBLISHER_PORTS, None)):
-            started.append(sidecar(app_id, ports, resources, setting.log_dir, redis_server.port, app_port))
+            started.append(
+                sidecar(app_id, ports, resources, setting.dapr_config, setting.log_dir, redis_server.port, app_port)
+            )
         for process, ports in zip(started[1:], (SUBSCRIBER_PORTS, PUBLISHER_PORTS), strict=True):
             process.wait_ready(lambda p=ports: http_status(f"http://127.0.0.1:{p.dapr_http}/v1.0/healthz") == 204,
                                START_TIMEOUT)

@@ -3,6 +3,7 @@ flat out and paced, with the memory its processes reached."""
 
 import asyncio
 import json
+import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -13,7 +14,7 @@ from bench.infra import Redis
 from bench.load import Sender, at_rate, flat_out, probes
 from bench.onehop.contenders import Contender, Setting
 from bench.plan import Plan, Say
-from bench.sampling import peak_rss
+from bench.sampling import cpu_used, peak_rss
 from bench.stats import Run
 
 
@@ -24,6 +25,7 @@ class Outcome:
     flat: list[Run] = field(default_factory=list)
     paced: list[Run] = field(default_factory=list)
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    cpu_ms_per_1k: dict[str, float] = field(default_factory=dict)  # flat out: what each process spent
     error: str | None = None
 
 
@@ -34,8 +36,9 @@ async def measure(contender: Contender, setting: Setting, plan: Plan, say: Say) 
     redis = Redis(setting.redis_port, setting.run_dir / "redis")
     try:
         async with contender.start(setting, redis) as running:
-            with peak_rss({**running.processes, "redis-server": redis.pid}) as peaks:
-                await _race(running.sender, contender.key, setting.results_dir, plan, say, outcome)
+            processes = {"publisher (harness)": os.getpid(), **running.processes, "redis-server": redis.pid}
+            with peak_rss(processes) as peaks:
+                await _race(running.sender, contender.key, setting.results_dir, plan, say, outcome, processes)
             outcome.peak_rss_mb = dict(peaks)
     except Exception as error:  # one contender failing must not cost the others their turn
         outcome.error = f"{type(error).__name__}: {error}"
@@ -45,7 +48,9 @@ async def measure(contender: Contender, setting: Setting, plan: Plan, say: Say) 
     return outcome
 
 
-async def _race(sender: Sender, key: str, results: Path, plan: Plan, say: Say, outcome: Outcome) -> None:
+async def _race(
+    sender: Sender, key: str, results: Path, plan: Plan, say: Say, outcome: Outcome, processes: dict[str, int]
+) -> None:
     def flat(n: int) -> Callable[[str], Awaitable[None]]:
         return lambda run: flat_out(n, sender.batch, sender.window, probes(sender, run, n))
 
@@ -62,10 +67,12 @@ async def _race(sender: Sender, key: str, results: Path, plan: Plan, say: Say, o
     rate = (await _one_run(flat(size(rate)), key, size(rate), results, 3 * plan.flat_seconds + plan.grace_seconds)).per_second
     n_flat = size(rate)
     say(f"  {key}: warmed up at {rate:,.0f}/s; flat out with {n_flat:,} probes a run")
-    for rep in range(plan.reps):
-        run = await _one_run(flat(n_flat), key, n_flat, results, timeout=3 * n_flat / rate + plan.grace_seconds)
-        outcome.flat.append(run)
-        say(f"  {key}: flat out #{rep + 1}: {run.per_second:,.0f} msgs/s")
+    with cpu_used(processes) as cpu:
+        for rep in range(plan.reps):
+            run = await _one_run(flat(n_flat), key, n_flat, results, timeout=3 * n_flat / rate + plan.grace_seconds)
+            outcome.flat.append(run)
+            say(f"  {key}: flat out #{rep + 1}: {run.per_second:,.0f} msgs/s")
+    outcome.cpu_ms_per_1k = {name: 1e6 * seconds / (n_flat * plan.reps) for name, seconds in cpu.items()}
     n_paced = int(plan.paced_rate * plan.paced_seconds)
     for rep in range(plan.reps):
         run = await _one_run(paced(n_paced), key, n_paced, results,
