@@ -92,11 +92,13 @@ def sidecar(
     )
 
 
-def rss_mb(pid: int) -> float | None:
-    """Resident memory of a process in MB (MiB), or None once it has gone."""
+def rss_mb(pid: int, field: str = "VmRSS") -> float | None:
+    """Resident memory of a process in MB (MiB), or None once it has gone. `RssAnon` is
+    its private part: a daprd's RSS is mostly its 130 MB binary's pages, which every
+    daprd on the machine shares."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     except FileNotFoundError:
         pass

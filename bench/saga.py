@@ -31,6 +31,7 @@ IDLE_SECONDS = 3.0  # settling time before the idle footprint is taken
 class SagaOutcome:
     startup_seconds: float = 0.0
     idle_rss_mb: dict[str, float] = field(default_factory=dict)
+    idle_anon_mb: dict[str, float] = field(default_factory=dict)  # the private part of it
     flat: list[Run] = field(default_factory=list)
     paced: list[Run] = field(default_factory=list)
     paced_rss_mb: dict[str, float] = field(default_factory=dict)  # peak at the paced rate
@@ -90,6 +91,7 @@ async def measure_saga(plan: Plan, run_dir: Path, redis_port: int, say: Say) -> 
         processes["redis-server"] = redis_server.pid
         await asyncio.sleep(IDLE_SECONDS)
         outcome.idle_rss_mb = rss_now(processes)
+        outcome.idle_anon_mb = rss_now(processes, "RssAnon")
         await _drive(plan, processes, apps, outcome, say, redis_server)
     except Exception as error:  # the report still shows what was measured
         outcome.error = f"{type(error).__name__}: {error}"

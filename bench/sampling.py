@@ -9,9 +9,9 @@ from bench.infra import cpu_seconds, rss_mb
 EVERY = 0.25  # seconds
 
 
-def rss_now(processes: Mapping[str, int]) -> dict[str, float]:
+def rss_now(processes: Mapping[str, int], field: str = "VmRSS") -> dict[str, float]:
     """Each process's resident memory now (MB); a process that has gone is left out."""
-    found = {name: rss_mb(pid) for name, pid in processes.items()}
+    found = {name: rss_mb(pid, field) for name, pid in processes.items()}
     return {name: mb for name, mb in found.items() if mb is not None}
 
 
