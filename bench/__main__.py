@@ -56,12 +56,18 @@ def main() -> int:
     def say(message: str) -> None:
         print(f"[{time.monotonic() - started:6.1f}s] {message}", flush=True)
 
-    return asyncio.run(run(args, say, started))
+    try:
+        return asyncio.run(run(args, say, started))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        say("stopped before the end: no report written; every process it started is stopped")
+        return 130
 
 
 async def run(args: argparse.Namespace, say: Say, started: float) -> int:
-    # SIGTERM ends the run as Ctrl-C does: every `finally` stops what it started.
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
+    # SIGTERM and SIGINT end the run, each `finally` stopping what it started; SIGINT too,
+    # since a shell that starts the bench in the background has it ignored.
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(stop, asyncio.current_task().cancel)
     plan = QUICK if args.quick else FULL
     if args.reps:
         plan = dataclasses.replace(plan, reps=args.reps)
