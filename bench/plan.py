@@ -44,5 +44,5 @@ FULL = Plan(
 )
 QUICK = Plan(
     reps=2, warmup_probes=200, flat_seconds=1, max_probes=20_000, paced_rate=500, paced_seconds=1,
-    saga_orders=150, saga_rate=50, saga_paced_seconds=2, grace_seconds=20,
+    saga_orders=300, saga_rate=50, saga_paced_seconds=2, grace_seconds=20,
 )

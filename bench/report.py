@@ -116,6 +116,14 @@ def _saga(r: Results) -> list[str]:
         values = [pick(run) for run in s.paced]
         lines.append(f"| {name} completion, ms, at {r.plan.saga_rate:.0f} orders/s for {r.plan.saga_paced_seconds:g} s "
                      f"| {_runs(values, ',.0f')} | {mid(values):,.0f} |")
+    if s.cpu_ms_per_order:
+        busiest = sorted(s.cpu_ms_per_order.items(), key=lambda item: -item[1])
+        total, cores = sum(s.cpu_ms_per_order.values()), int(r.machine["cores"])
+        lines += ["", f"CPU per order, flat out: **{total:.1f} ms** over all processes, so {cores} cores can carry at most "
+                  f"**{cores * 1000 / total:,.0f} orders/s** whatever the pipeline does. A small burst completes faster "
+                  "than that for a moment (its earlier stages were done during the 4 s it took), so judge the sustained "
+                  "rate on a run of thousands of orders. Busiest first, ms per order:", "",
+                  ", ".join(f"{name} {ms:.1f}" for name, ms in busiest)]
     if s.stages_ms:
         lines += ["", "Where a paced order's time goes (median ms, from the broker's stream entry times):", "",
                   "| stage | ms |", "|---|---|"] + [f"| {stage} | {ms:,.0f} |" for stage, ms in s.stages_ms.items()]

@@ -16,7 +16,7 @@ import redis.asyncio
 from bench.infra import Redis
 from bench.load import at_rate, flat_out
 from bench.plan import SAGA_APPS, SAGA_PORTS, Plan, Say
-from bench.sampling import peak_rss, rss_now
+from bench.sampling import cpu_used, peak_rss, rss_now
 from bench.stages import stage_medians
 from bench.stats import Run
 from tests.support.sidecars import AppWithSidecar
@@ -36,6 +36,7 @@ class SagaOutcome:
     paced: list[Run] = field(default_factory=list)
     paced_rss_mb: dict[str, float] = field(default_factory=dict)  # peak at the paced rate
     flat_rss_mb: dict[str, float] = field(default_factory=dict)  # peak flat out
+    cpu_ms_per_order: dict[str, float] = field(default_factory=dict)  # flat out
     statuses: dict[str, int] = field(default_factory=dict)
     stages_ms: dict[str, float] = field(default_factory=dict)  # medians over the paced orders
     error: str | None = None
@@ -132,12 +133,13 @@ async def _drive(
         try:
             warm = await orders.run("warm", plan.saga_orders // 10 or 1, flat=True, plan=plan)
             say(f"  saga: warm-up, {warm.n} orders, p50 {warm.p50:.0f} ms")
-            with peak_rss(processes) as peaks:
+            with peak_rss(processes) as peaks, cpu_used(processes) as cpu:
                 for rep in range(plan.reps):
                     run = await orders.run(f"flat{rep}", plan.saga_orders, flat=True, plan=plan)
                     outcome.flat.append(run)
                     say(f"  saga: flat out #{rep + 1}: {run.per_second:,.1f} orders/s sustained")
             outcome.flat_rss_mb = dict(peaks)
+            outcome.cpu_ms_per_order = {name: 1e3 * sec / (plan.saga_orders * plan.reps) for name, sec in cpu.items()}
             n_paced = int(plan.saga_rate * plan.saga_paced_seconds)
             with peak_rss(processes) as peaks:
                 for rep in range(plan.reps):
