@@ -25,6 +25,7 @@ TERMINAL = {"shipped", "cancelled"}
 SKUS = 100  # spread over many stock levels, so no one key is the hot spot
 WINDOW = 32  # orders in flight when placed flat out
 IDLE_SECONDS = 3.0  # settling time before the idle footprint is taken
+MIN_RATE = 20  # orders/s: below this, a run's orders are reported as not finished
 
 
 @dataclass
@@ -183,7 +184,8 @@ class Orders:
             await flat_out(n, 1, WINDOW, place)
         else:
             await at_rate(n, plan.saga_rate, 1, WINDOW, place)
-        await self._wait(ids, plan.grace_seconds)
+        # Room for a slow machine: a burst of thousands drains at tens of orders a second.
+        await self._wait(ids, plan.grace_seconds + n / MIN_RATE)
         if not flat:
             self.paced_ids.update(ids)
         return self._timed(ids, steady=flat)

@@ -36,9 +36,11 @@ async def measure(contender: Contender, setting: Setting, plan: Plan, say: Say) 
     redis = Redis(setting.redis_port, setting.run_dir / "redis")
     try:
         async with contender.start(setting, redis) as running:
-            processes = {"publisher (harness)": os.getpid(), **running.processes, "redis-server": redis.pid}
+            processes = {**running.processes, "redis-server": redis.pid}
+            # The harness publishes, so its CPU counts; its memory (plots, every client) does not.
             with peak_rss(processes) as peaks:
-                await _race(running.sender, contender.key, setting.results_dir, plan, say, outcome, processes)
+                await _race(running.sender, contender.key, setting.results_dir, plan, say, outcome,
+                            {"publisher (harness)": os.getpid(), **processes})
             outcome.peak_rss_mb = dict(peaks)
     except Exception as error:  # one contender failing must not cost the others their turn
         outcome.error = f"{type(error).__name__}: {error}"
