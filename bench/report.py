@@ -119,10 +119,10 @@ def _saga(r: Results) -> list[str]:
     if s.cpu_ms_per_order:
         busiest = sorted(s.cpu_ms_per_order.items(), key=lambda item: -item[1])
         total, cores = sum(s.cpu_ms_per_order.values()), int(r.machine["cores"])
-        lines += ["", f"CPU per order, flat out: **{total:.1f} ms** over all processes, so {cores} cores can carry at most "
+        lines += ["", (f"CPU per order, flat out: **{total:.1f} ms** over all processes, so {cores} cores can carry at most "
                   f"**{cores * 1000 / total:,.0f} orders/s** whatever the pipeline does. A small burst completes faster "
                   "than that for a moment (its earlier stages were done during the 4 s it took), so judge the sustained "
-                  "rate on a run of thousands of orders. Busiest first, ms per order:", "",
+                  "rate on a run of thousands of orders. Busiest first, ms per order:"), "",
                   ", ".join(f"{name} {ms:.1f}" for name, ms in busiest)]
     if s.stages_ms:
         lines += ["", "Where a paced order's time goes (median ms, from the broker's stream entry times):", "",
