@@ -67,7 +67,9 @@ def _saga(saga: SagaOutcome | None, plan: Plan) -> list[Verdict]:
     sustained = _verdict("saga: ≥ 200 orders/s sustained", flat, 200, f"{flat:,.1f} orders/s", at_least=True)
     cpu_ms = sum(saga.cpu_ms_per_order.values()) if saga else 0.0
     ceiling = (os.cpu_count() or 1) * 1000 / cpu_ms if cpu_ms else math.inf
-    if flat > 1.1 * ceiling:  # more than the machine's cores can carry: no steady state was reached
+    # More than the machine's cores can carry (with a margin: the CPU per order also holds
+    # what 13 processes spend idling through the run) means no steady state was reached.
+    if flat > 1.25 * ceiling:
         sustained = Verdict(sustained.target, f"{flat:,.1f} orders/s from too short a burst: the CPU per order "
                             f"caps it at {ceiling:,.0f}/s", None)
     return [
