@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/.venv/bin:$(HOME)/.dapr/bin:$(PATH)
 
-.PHONY: setup setup-k8s run down test test-polyglot test-brokers lock
+.PHONY: setup setup-k8s run down test test-polyglot test-brokers lock bench bench-lock
 
 setup:  ## install Redis, the Python environment and the Dapr CLI and runtime, as needed
 	@tools/setup.sh
@@ -43,3 +43,10 @@ lock:  ## resolve requirements*.in into the lock files, with hashes
 	$(LOCK) -o requirements.lock requirements.in
 	$(LOCK) -o requirements-dev.lock requirements-dev.in
 	$(LOCK) -o tools/checkov/requirements.lock tools/checkov/requirements.in
+
+bench: setup  ## the performance benchmark (not a test); writes bench/results/latest.md; BENCH_ARGS=--quick for a smoke run
+	@bench/run.sh $(BENCH_ARGS)
+
+bench-lock:  ## resolve bench/requirements.in into bench/requirements.lock, with hashes
+	python -m pip install --quiet pip-tools
+	$(LOCK) -o bench/requirements.lock bench/requirements.in
