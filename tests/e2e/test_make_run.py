@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from tests.support.broker import Broker
 from tests.support.processes import Process
-from tests.support.sidecars import ROOT, require_tool
+from tests.support.sidecars import ROOT, answers, require_tool
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -41,13 +40,6 @@ def listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def healthy(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=1).ok
-    except requests.ConnectionError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
     busy = [name for name, port in PORTS.items() if listening(port)]
@@ -61,8 +53,8 @@ def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
     system = Process("make-run", ["make", "run"], tmp_path_factory.mktemp("e2e"), env=ENV, cwd=ROOT)
     try:
         for app_port, sidecar_port in APPS.values():
-            system.wait_ready(lambda p=sidecar_port: healthy(f"http://127.0.0.1:{p}/v1.0/healthz"), START_TIMEOUT)
-            system.wait_ready(lambda p=app_port: healthy(f"http://127.0.0.1:{p}/healthz"), START_TIMEOUT)
+            system.wait_ready(lambda p=sidecar_port: answers(f"http://127.0.0.1:{p}/v1.0/healthz", 204), START_TIMEOUT)
+            system.wait_ready(lambda p=app_port: answers(f"http://127.0.0.1:{p}/healthz", 200), START_TIMEOUT)
         yield system
     finally:
         # Ctrl-C, as a user would press it: SIGINT to the group `make run` leads.

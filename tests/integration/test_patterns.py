@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from contracts.names import EventType, Topic
 from payments.handlers import fails_transiently
-from tests.support.system import REDIS_PORT, TRANSIENT_FAILURE_PERCENT, System
+from tests.support.system import TRANSIENT_FAILURE_PERCENT, System
 from tests.integration.flows import SETTLED, TIMEOUT, order, place_order, settled, stock
 from tests.support.sidecars import AppWithSidecar, Ports
 from tests.support.waiting import wait_until
@@ -30,7 +30,7 @@ def test_with_payments_down_orders_are_still_accepted_and_finish_when_it_returns
 def test_two_inventory_replicas_share_one_topic_and_handle_each_order_once(system: System) -> None:
     replica = AppWithSidecar(
         "inventory", Ports(app=8112, dapr_http=3612, dapr_grpc=4612, metrics=9202),
-        REDIS_PORT, system.log_dir, name="inventory-2",
+        system.redis_port, system.log_dir, name="inventory-2",
     )
     system.extra.append(replica)
     try:

@@ -21,7 +21,7 @@ import yaml
 from contracts.names import PUBSUB, Topic
 from tests.support.broker import Broker
 from tests.support.processes import Process
-from tests.support.sidecars import DAPRD, ROOT, START_TIMEOUT, Ports, _answers, require_tool
+from tests.support.sidecars import DAPRD, ROOT, START_TIMEOUT, Ports, answers, require_tool
 
 APP_ID = "broker-recorder"
 TOPICS = tuple(Topic)
@@ -98,7 +98,7 @@ def recording(broker: RecordedBroker, resources: Path, work: Path, ports: Ports,
             log_dir, env=env,
         )
         try:
-            sidecar.wait_ready(lambda: _answers(f"http://127.0.0.1:{ports.dapr_http}/v1.0/healthz", 204),
+            sidecar.wait_ready(lambda: answers(f"http://127.0.0.1:{ports.dapr_http}/v1.0/healthz", 204),
                                START_TIMEOUT)
             yield
         finally:

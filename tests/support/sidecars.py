@@ -114,8 +114,8 @@ class AppWithSidecar:
         )
 
     def wait_ready(self) -> None:
-        self.sidecar.wait_ready(lambda: _answers(f"{self.dapr_url}/v1.0/healthz", 204), START_TIMEOUT)
-        self.app.wait_ready(lambda: _answers(f"{self.url}/healthz", 200), START_TIMEOUT)
+        self.sidecar.wait_ready(lambda: answers(f"{self.dapr_url}/v1.0/healthz", 204), START_TIMEOUT)
+        self.app.wait_ready(lambda: answers(f"{self.url}/healthz", 200), START_TIMEOUT)
 
     def check_alive(self) -> None:
         """Fail fast, with the logs, when the app or its sidecar has died."""
@@ -138,7 +138,8 @@ class AppWithSidecar:
         )
 
 
-def _answers(url: str, status: int) -> bool:
+def answers(url: str, status: int) -> bool:
+    """True once `url` answers with `status`; False while nothing listens there."""
     try:
         return requests.get(url, timeout=1).status_code == status
     except requests.ConnectionError:

@@ -16,25 +16,22 @@ from tests.support.sidecars import AppWithSidecar, Ports, start_redis
 from tests.support.variants import Variant
 
 REDIS_PORT = 6390
-PORTS = {
-    "storefront": Ports(app=8100, dapr_http=3600, dapr_grpc=4600, metrics=9190),
-    "orders": Ports(app=8101, dapr_http=3601, dapr_grpc=4601, metrics=9191),
-    "inventory": Ports(app=8102, dapr_http=3602, dapr_grpc=4602, metrics=9192),
-    "payments": Ports(app=8103, dapr_http=3603, dapr_grpc=4603, metrics=9193),
-    "shipping": Ports(app=8104, dapr_http=3604, dapr_grpc=4604, metrics=9194),
-    "notifications": Ports(app=8105, dapr_http=3605, dapr_grpc=4605, metrics=9195),
-}
+APP_IDS = ("storefront", "orders", "inventory", "payments", "shipping", "notifications")
+
+
+def numbered(app: int, dapr_http: int, dapr_grpc: int, metrics: int) -> dict[str, Ports]:
+    """Every app's ports, in a row: the first app takes the numbers given, the next each plus one."""
+    return {
+        app_id: Ports(app=app + n, dapr_http=dapr_http + n, dapr_grpc=dapr_grpc + n, metrics=metrics + n)
+        for n, app_id in enumerate(APP_IDS)
+    }
+
+
+PORTS = numbered(app=8100, dapr_http=3600, dapr_grpc=4600, metrics=9190)
 # The system on another broker or state store (make test-brokers) has ports of its own,
 # so it can run beside the default one.
 VARIANT_REDIS_PORT = 6396
-VARIANT_PORTS = {
-    "storefront": Ports(app=8400, dapr_http=3900, dapr_grpc=4900, metrics=9400),
-    "orders": Ports(app=8401, dapr_http=3901, dapr_grpc=4901, metrics=9401),
-    "inventory": Ports(app=8402, dapr_http=3902, dapr_grpc=4902, metrics=9402),
-    "payments": Ports(app=8403, dapr_http=3903, dapr_grpc=4903, metrics=9403),
-    "shipping": Ports(app=8404, dapr_http=3904, dapr_grpc=4904, metrics=9404),
-    "notifications": Ports(app=8405, dapr_http=3905, dapr_grpc=4905, metrics=9405),
-}
+VARIANT_PORTS = numbered(app=8400, dapr_http=3900, dapr_grpc=4900, metrics=9400)
 # Where events do not travel on Redis Streams, a recorder hears every topic (tests/support/recorder.py).
 RECORDER_PORTS = Ports(app=8406, dapr_http=3906, dapr_grpc=4906, metrics=9406)
 # One order in five fails its first charge: every test runs through gateway retries.
