@@ -35,7 +35,6 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a second or two per scenario: a smoke test, not a measurement")
     parser.add_argument("--only", default=",".join(KEYS), help=f"comma-separated, of: {', '.join(KEYS)}")
     parser.add_argument("--reps", type=int, help="repetitions of each measurement (default: 3, --quick 2)")
-    parser.add_argument("--fast-server", action="store_true", help="run the one-hop subscriber on uvloop + httptools")
     parser.add_argument("--pubsub", action="append", default=[], metavar="KEY=VALUE",
                         help="extra metadata for the one-hop pubsub component, e.g. concurrency=100 (repeatable)")
     parser.add_argument("--dapr-config", type=Path, default=DAPR_CONFIG,
@@ -71,9 +70,8 @@ async def run(args: argparse.Namespace, say: Say, started: float) -> int:
     plan = QUICK if args.quick else FULL
     if args.reps:
         plan = dataclasses.replace(plan, reps=args.reps)
-    options = {"fast-server": "yes"} if args.fast_server else {}
     pubsub = dict(item.split("=", 1) for item in args.pubsub)
-    options.update({f"pubsub.{key}": value for key, value in pubsub.items()})
+    options = {f"pubsub.{key}": value for key, value in pubsub.items()}
     if args.dapr_config != DAPR_CONFIG:
         options["dapr-config"] = str(args.dapr_config)
     run_dir = ROOT / "bench" / ".run"
@@ -83,7 +81,7 @@ async def run(args: argparse.Namespace, say: Say, started: float) -> int:
         machine=_machine(args.redis_port, run_dir), options=options,
     )
     say(f"{'quick' if args.quick else 'full'} run: {args.only}; logs in {run_dir.relative_to(ROOT)}/")
-    setting = Setting(run_dir=run_dir, redis_port=args.redis_port, fast_server=args.fast_server, pubsub_metadata=pubsub,
+    setting = Setting(run_dir=run_dir, redis_port=args.redis_port, pubsub_metadata=pubsub,
                       dapr_config=args.dapr_config.resolve())
     for contender in CONTENDERS:
         if contender.key in args.only.split(","):

@@ -51,6 +51,8 @@ setup_venv() {
   step "creating .venv with the locked Python dependencies"
   # Made anew whenever the lock changes, so it holds exactly what the lock says.
   rm -rf "$venv"
+  # The Makefile puts .venv/bin first on PATH: forget the python3 just removed.
+  hash -r
   python3 -m venv "$venv"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes -r "$lock"
   cp "$lock" "$stamp"

@@ -33,7 +33,6 @@ class Setting:
 
     run_dir: Path
     redis_port: int
-    fast_server: bool = False  # the subscriber on uvloop + httptools (a part-2 candidate)
     pubsub_metadata: dict[str, str] = field(default_factory=dict)
     dapr_config: Path = DAPR_CONFIG  # the one-hop sidecars' Configuration (a part-2 candidate)
 
@@ -182,11 +181,10 @@ class DaprGrpcSender:
 
 
 def subscriber_command(setting: Setting) -> list[str]:
-    """uvicorn as dapr.yaml runs the apps; the apps' environment has neither uvloop nor
-    httptools, so the bench pins the same pure-Python loop and parser unless asked."""
-    server = ["--loop", "uvloop", "--http", "httptools"] if setting.fast_server else ["--loop", "asyncio", "--http", "h11"]
+    """uvicorn as dapr.yaml runs the apps: on uvloop and httptools, which it picks up
+    on its own from the apps' dependencies (requirements.in)."""
     return [sys.executable, "-m", "uvicorn", "--factory", "bench.onehop.subscriber:create_app",
-            "--host", "127.0.0.1", "--port", str(SUBSCRIBER_PORTS.app), "--no-access-log", *server]
+            "--host", "127.0.0.1", "--port", str(SUBSCRIBER_PORTS.app), "--no-access-log"]
 
 
 @asynccontextmanager
