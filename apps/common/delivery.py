@@ -73,10 +73,10 @@ async def unrouted_event(request: Request) -> DaprAnswer:
     """
     try:
         event = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python parses
         event = None
     event_type = event.get("type") if isinstance(event, dict) else None
-    if event_type in set(EventType):
+    if isinstance(event_type, str) and event_type in set(EventType):
         return {"status": Outcome.SUCCESS}
     log.warning("dropping an event of unknown type", extra={"event_type": str(event_type)})
     return {"status": Outcome.DROP}

@@ -10,7 +10,7 @@ from typing import Annotated
 from dapr.aio.clients import DaprClient
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 
-from common.apps import add_health_route, only_from_the_sidecar
+from common.apps import MAX_BODY_BYTES, add_health_route, only_from_the_sidecar
 from common.delivery import event_endpoint, event_path, unrouted_event
 from common.logs import configure_logging
 from common.state import DaprState
@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None, service: InventoryService | Non
             yield
             loading.cancel()
 
-    app = FastAPI(title="inventory", lifespan=lifespan)
+    app = FastAPI(title="inventory", lifespan=lifespan, max_body_size=MAX_BODY_BYTES)
     app.state.catalogue = sorted(catalogue)
     add_health_route(app)
     only_from_the_sidecar(app, settings.app_api_token)

@@ -7,7 +7,7 @@ from typing import Annotated
 from dapr.aio.clients import DaprClient
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response, status
 
-from common.apps import add_health_route, only_from_the_sidecar
+from common.apps import MAX_BODY_BYTES, add_health_route, only_from_the_sidecar
 from common.delivery import event_endpoint, event_path, unrouted_event
 from common.logs import configure_logging
 from common.state import DaprState
@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None, service: OrdersService | None =
             app.state.ready = True
             yield
 
-    app = FastAPI(title="orders", lifespan=lifespan)
+    app = FastAPI(title="orders", lifespan=lifespan, max_body_size=MAX_BODY_BYTES)
     add_health_route(app)
     only_from_the_sidecar(app, settings.app_api_token)
     app.post("/orders", status_code=status.HTTP_202_ACCEPTED)(place_order)
