@@ -3,11 +3,17 @@ package main
 import (
 	"context"
 	"crypto/subtle"
+	_ "embed"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 )
+
+// openAPI describes every route; routes_test.go checks that it and the router agree.
+//
+//go:embed openapi.json
+var openAPI []byte
 
 // Paths the programmatic subscription names.
 const (
@@ -39,6 +45,10 @@ func newRouter(service *Service, log *slog.Logger) http.Handler {
 	mux.HandleFunc("GET /dapr/subscribe", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, subscription)
 	})
+	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openAPI)
+	})
 	mux.HandleFunc("POST "+pathPaymentSucceeded, deliver(log, service.PaymentSucceeded))
 	mux.HandleFunc("POST "+pathUnrouted, deliver(log, unrouted))
 	return mux
@@ -68,6 +78,10 @@ func onlyFromTheSidecar(token string, next http.Handler) http.Handler {
 func deliver(log *slog.Logger, handle eventHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
+		if tooLarge(err) {
+			writeTooLarge(w)
+			return
+		}
 		if err != nil {
 			writeJSON(w, map[string]Outcome{"status": Retry})
 			return
