@@ -16,6 +16,8 @@ from tests.support.processes import Process
 ROOT = Path(__file__).resolve().parents[2]
 DAPRD = Path.home() / ".dapr" / "bin" / "daprd"
 START_TIMEOUT = 30.0
+# The sidecars' request limit, as dapr.yaml sets it (tests/unit/test_wiring.py checks).
+MAX_BODY_SIZE = "1Mi"
 
 
 def require_tool(path: str | Path, install: str) -> str:
@@ -107,7 +109,8 @@ class AppWithSidecar:
              "--metrics-port", str(ports.metrics), "--resources-path", str(self._resources),
              "--config", str(ROOT / "dapr-config" / "config.yaml"), "--app-protocol", "http",
              "--enable-app-health-check", "--app-health-check-path", "/healthz",
-             "--app-health-probe-interval", "1", "--placement-host-address", "",
+             "--app-health-probe-interval", "1", "--max-body-size", MAX_BODY_SIZE,
+             "--placement-host-address", "",
              "--scheduler-host-address", "", "--log-level", "info"],
             self._log_dir,
             env={"REDIS_HOST": f"127.0.0.1:{self._redis_port}", **self._sidecar_env, **self._env},
