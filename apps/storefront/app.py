@@ -1,6 +1,7 @@
 """Assembly of the storefront app: the web page, its API, the live saga stream, the
 operator's dead-letter routes, and the Dapr client."""
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -103,10 +104,15 @@ async def watch_saga(request: Request) -> StreamingResponse:
     return StreamingResponse(request.app.state.saga.watch(), media_type="text/event-stream")
 
 
-async def hear_saga_event(request: Request, event: Annotated[dict[str, Any], Body()]) -> DaprAnswer:
-    # Only shown, never acted on: every event is acknowledged; poison is the business
-    # subscribers' to dead-letter.
-    request.app.state.saga.publish(summary(event))
+async def hear_saga_event(request: Request) -> DaprAnswer:
+    # Only shown, never acted on: every event is acknowledged, even one that is no JSON
+    # object; poison is the business subscribers' to dead-letter.
+    try:
+        event = json.loads(await request.body())
+    except (ValueError, RecursionError):
+        event = None
+    if isinstance(event, dict):
+        request.app.state.saga.publish(summary(event))
     return {"status": Outcome.SUCCESS}
 
 
