@@ -15,6 +15,7 @@ from fastapi import Request
 from pydantic import ValidationError
 
 from common.logs import event_context
+from common.tracing import handling
 from contracts.events import CloudEvent, Event
 from contracts.names import EventType
 
@@ -49,11 +50,10 @@ def event_endpoint(
                 extra={"event_type": model.type, "reason": _summary(error)},
             )
             return {"status": Outcome.DROP}
-        context = event_context.set(
-            {"event_id": event.id, "event_type": event.type, "trace_id": _trace_id(event)}
-        )
+        context = event_context.set({"event_id": event.id, "event_type": event.type})
         try:
-            return {"status": await handle(request.app.state.service, event)}
+            with handling(request.app, event):
+                return {"status": await handle(request.app.state.service, event)}
         finally:
             event_context.reset(context)
 
@@ -80,14 +80,6 @@ async def unrouted_event(request: Request) -> DaprAnswer:
         return {"status": Outcome.SUCCESS}
     log.warning("dropping an event of unknown type", extra={"event_type": str(event_type)})
     return {"status": Outcome.DROP}
-
-
-def _trace_id(event: CloudEvent[Any]) -> str:
-    # W3C traceparent: version-traceid-parentid-flags. Dapr puts it in `traceparent`, or
-    # in `traceid` alone for what the outbox published.
-    traceparent = str(event.attribute("traceparent") or event.attribute("traceid") or "")
-    parts = traceparent.split("-")
-    return parts[1] if len(parts) == 4 else ""
 
 
 def _summary(error: ValidationError) -> str:
