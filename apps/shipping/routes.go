@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // Paths the programmatic subscription names.
@@ -67,6 +69,9 @@ func onlyFromTheSidecar(token string, next http.Handler) http.Handler {
 // logger that names it, and tell Dapr the outcome. A body that is no CloudEvent is poison.
 func deliver(log *slog.Logger, handle eventHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, span := startDelivery(r)
+		defer span.End()
+		log := log.With("trace_id", traceID(ctx))
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			writeJSON(w, map[string]Outcome{"status": Retry})
@@ -78,8 +83,10 @@ func deliver(log *slog.Logger, handle eventHandler) http.HandlerFunc {
 			writeJSON(w, map[string]Outcome{"status": Drop})
 			return
 		}
-		eventLog := log.With("event_id", event.ID, "event_type", event.Type, "trace_id", event.traceIDOf())
-		writeJSON(w, map[string]Outcome{"status": handle(withTraceContext(r.Context(), r.Header), eventLog, event)})
+		span.SetName("handle " + event.Type)
+		span.SetAttributes(attribute.String("cloudevents.event_id", event.ID), attribute.String("cloudevents.event_type", event.Type))
+		eventLog := log.With("event_id", event.ID, "event_type", event.Type)
+		writeJSON(w, map[string]Outcome{"status": handle(ctx, eventLog, event)})
 	}
 }
 
