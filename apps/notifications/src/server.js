@@ -3,6 +3,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import { DROP, RETRY } from './service.js';
+import { activeTraceId, inSpanOf } from './tracing.js';
 
 export const EVENTS_PATH = '/events';
 const FEED_PATH = /^\/customers\/([^/]+)\/notifications$/;
@@ -19,7 +20,8 @@ export function createApp({ service, log, appApiToken = null }) {
       if (pathname !== '/healthz' && !fromTheSidecar(request, appApiToken)) {
         send(response, 401, { detail: 'only the sidecar may call this app' });
       } else if (request.method === 'POST' && pathname === EVENTS_PATH) {
-        send(response, 200, { status: await deliver(request, service, log) });
+        const deliverInSpan = (span) => deliver(request, span, service, log);
+        send(response, 200, { status: await inSpanOf(`POST ${EVENTS_PATH}`, request.headers, deliverInSpan) });
       } else if (request.method === 'GET' && feedMatch) {
         const customerId = decodePathSegment(feedMatch[1]);
         if (customerId === null) {
@@ -47,8 +49,10 @@ function fromTheSidecar(request, token) {
 }
 
 // A thin subscription endpoint: parse the CloudEvent, hand it to the service with a
-// logger that names it. A body that is no CloudEvent is poison: dead-letter it.
-async function deliver(request, service, log) {
+// logger that names it (and the trace of its span). A body that is no CloudEvent is
+// poison: dead-letter it.
+async function deliver(request, span, service, baseLog) {
+  const log = baseLog.with({ trace_id: activeTraceId() });
   let body;
   try {
     body = await readBody(request);
@@ -66,8 +70,9 @@ async function deliver(request, service, log) {
     log.warn('dropping a body that is no CloudEvent to the dead letters');
     return DROP;
   }
-  const eventLog = log.with({ event_id: event.id, event_type: event.type, trace_id: traceId(event) });
-  return service.receive(event, eventLog);
+  span.updateName(`handle ${event.type}`);
+  span.setAttributes({ 'cloudevents.event_id': event.id, 'cloudevents.event_type': event.type });
+  return service.receive(event, log.with({ event_id: event.id, event_type: event.type }));
 }
 
 function decodePathSegment(segment) {
@@ -81,16 +86,6 @@ function decodePathSegment(segment) {
 function isCloudEvent(event) {
   const present = (name) => typeof event?.[name] === 'string' && event[name] !== '';
   return ['id', 'source', 'type', 'specversion'].every(present);
-}
-
-// W3C trace context: version-traceid-parentid-flags. The outbox publishes with an empty
-// traceparent and the context in traceid.
-function traceId(event) {
-  for (const context of [event.traceparent, event.traceid]) {
-    const parts = String(context ?? '').split('-');
-    if (parts.length === 4) return parts[1];
-  }
-  return '';
 }
 
 async function readBody(request) {
