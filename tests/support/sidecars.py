@@ -15,6 +15,7 @@ from tests.support.processes import Process
 
 ROOT = Path(__file__).resolve().parents[2]
 DAPRD = Path.home() / ".dapr" / "bin" / "daprd"
+DAPR_CONFIG = ROOT / "dapr-config" / "config.yaml"
 START_TIMEOUT = 30.0
 
 
@@ -71,13 +72,15 @@ class AppWithSidecar:
 
     The app starts as `dapr.yaml` starts it (see `app_command`); `env` goes to both the
     app and its sidecar (for example DAPR_API_TOKEN), `sidecar_env` to the sidecar alone
-    (what its components read); `resources` is the folder of components it loads.
+    (what its components read); `resources` is the folder of components it loads, and
+    `config` its Dapr Configuration.
     """
 
     def __init__(
         self, app_id: str, ports: Ports, redis_port: int, log_dir: Path,
         env: Mapping[str, str] | None = None, name: str | None = None,
         resources: Path = ROOT / "components", sidecar_env: Mapping[str, str] | None = None,
+        config: Path = DAPR_CONFIG,
     ) -> None:
         self.app_id = app_id
         self.name = name or app_id  # a second replica of an app needs a name of its own
@@ -89,6 +92,7 @@ class AppWithSidecar:
         self._env = dict(env or {})
         self._resources = resources  # another broker or state store: tests/support/variants.py
         self._sidecar_env = dict(sidecar_env or {})
+        self._config = config
         self.start()
 
     def start(self) -> None:
@@ -105,7 +109,7 @@ class AppWithSidecar:
             [require_tool(DAPRD, "make setup"), "--app-id", app_id, "--app-port", str(ports.app),
              "--dapr-http-port", str(ports.dapr_http), "--dapr-grpc-port", str(ports.dapr_grpc),
              "--metrics-port", str(ports.metrics), "--resources-path", str(self._resources),
-             "--config", str(ROOT / "dapr-config" / "config.yaml"), "--app-protocol", "http",
+             "--config", str(self._config), "--app-protocol", "http",
              "--enable-app-health-check", "--app-health-check-path", "/healthz",
              "--app-health-probe-interval", "1", "--placement-host-address", "",
              "--scheduler-host-address", "", "--log-level", "info"],
