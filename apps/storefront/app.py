@@ -1,6 +1,7 @@
 """Assembly of the storefront app: the web page, its API, the live saga stream, the
 operator's dead-letter routes, and the Dapr client."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,6 +26,7 @@ from storefront.settings import Settings
 from storefront.store import DeadLetterStore
 
 STATIC = Path(__file__).with_name("static")
+log = logging.getLogger("storefront")
 
 
 def create_app(
@@ -103,7 +105,10 @@ async def watch_saga(request: Request) -> StreamingResponse:
 async def hear_saga_event(request: Request, event: Annotated[dict[str, Any], Body()]) -> DaprAnswer:
     # Only shown, never acted on: every event is acknowledged; poison is the business
     # subscribers' to dead-letter.
-    request.app.state.saga.publish(summary(event))
+    shown = summary(event)
+    request.app.state.saga.publish(shown)
+    about = {"event_id": shown["id"], "event_type": shown["type"], "order_id": shown["order_id"]}
+    log.info("shown on the live saga", extra=about)
     return {"status": Outcome.SUCCESS}
 
 
