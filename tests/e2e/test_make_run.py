@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from tests.support.broker import Broker
 from tests.support.processes import Process
@@ -23,8 +24,10 @@ APPS = {
     "storefront": (8000, 3500), "orders": (8001, 3501), "inventory": (8002, 3502),
     "payments": (8003, 3503), "shipping": (8004, 3504), "notifications": (8005, 3505),
 }
+ZIPKIN = "http://127.0.0.1:9411"
 PORTS = {
     "redis": 6380,
+    "zipkin": 9411,
     **{app: port for app, (port, _) in APPS.items()},
     **{f"{app} sidecar": port for app, (_, port) in APPS.items()},
 }
@@ -135,6 +138,18 @@ def test_dapr_publish_of_something_that_is_no_order_ends_in_the_dead_letters(mak
 def test_every_event_published_during_the_run_kept_the_contract(make_run: Process) -> None:
     # The one exception is the poison the test above published on purpose.
     assert Broker(REDIS_PORT).contract_breaches(poison=lambda event: event.get("data") == POISON) == []
+
+
+def test_the_order_is_one_trace_of_all_six_apps_in_the_zipkin_make_run_starts(make_run: Process) -> None:
+    order_id = place("c-e2e", "tea-sencha", 1)
+    settled(order_id)
+
+    def services_in_its_trace() -> set[str]:
+        found = requests.get(f"{ZIPKIN}/api/v2/traces", params={"annotationQuery": f"order_id={order_id}"}, timeout=5)
+        return {span["localEndpoint"]["serviceName"] for trace in found.json() for span in trace}
+
+    wait_until(lambda: services_in_its_trace() >= set(APPS), timeout=30)
+    assert requests.get(f"{ZIPKIN}/zipkin/", timeout=5).status_code == 200  # the UI the README opens
 
 
 def test_ctrl_c_stops_everything_and_make_down_finds_nothing_left(make_run: Process) -> None:
