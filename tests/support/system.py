@@ -61,9 +61,13 @@ class System:
     def __getitem__(self, app_id: str) -> AppWithSidecar:
         return self.apps[app_id]
 
-    def restart_redis(self) -> None:
-        """Stop Redis (it writes its AOF on the way) and start it on the same data."""
-        self.redis.stop()
+    def restart_redis(self, crash: bool = False) -> None:
+        """Stop Redis (it writes its AOF on the way), or with `crash` SIGKILL it (only what
+        its AOF already holds survives), and start it on the same data."""
+        if crash:
+            self.redis.kill()
+        else:
+            self.redis.stop()
         self.redis = start_redis(self.redis_port, self.redis_dir, self.log_dir)
 
     def check_alive(self) -> None:
@@ -72,12 +76,18 @@ class System:
 
 
 @contextmanager
-def running(log_dir: Path, redis_dir: Path, variant: Variant = Variant.parse("redis")) -> Iterator[System]:
+def running(
+    log_dir: Path, redis_dir: Path, variant: Variant = Variant.parse("redis"),
+    redis_port: int | None = None, ports: dict[str, Ports] | None = None,
+) -> Iterator[System]:
     """Every app with its sidecar, healthy; at the end, all stopped by PID, and every event
     published meanwhile checked against the contract. A `variant` other than the default
     swaps components by YAML alone and runs its brokers or databases beside Redis, on ports
-    of its own; where events leave Redis Streams, a recorder hears them for the tests."""
-    redis_port, all_ports = (REDIS_PORT, PORTS) if variant.default else (VARIANT_REDIS_PORT, VARIANT_PORTS)
+    of its own; where events leave Redis Streams, a recorder hears them for the tests.
+    `redis_port` and `ports` put the system elsewhere still (make chaos runs on its own)."""
+    default_redis_port, all_ports = (REDIS_PORT, PORTS) if variant.default else (VARIANT_REDIS_PORT, VARIANT_PORTS)
+    redis_port = redis_port or default_redis_port
+    all_ports = ports or all_ports
     sidecar_env = {} if variant.default else COMPONENT_ENV
     with ExitStack() as servers:
         work = Path(tempfile.mkdtemp(prefix=f"{variant.name}-", dir=redis_dir.parent))  # this run's alone
