@@ -12,6 +12,7 @@ import redis
 import requests
 import yaml
 
+from tests.support.credentials import redis_client, secrets_file, sidecar_env
 from tests.support.processes import Process
 from tests.support.sidecars import DAPRD, Ports, require_tool
 
@@ -22,7 +23,9 @@ REDIS_TOOL = ROOT / "tools" / "redis.sh"
 
 class Redis:
     """A private Redis started afresh (its data folder emptied) by tools/redis.sh, with the
-    durability `make run` has: AOF on, `appendfsync everysec`. Every contender gets one."""
+    durability and the password `make run` has: AOF on, `appendfsync everysec`, the
+    password from the bench's secrets file (tests/support/credentials.py). Every
+    contender gets one."""
 
     def __init__(self, port: int, data_dir: Path) -> None:
         self.port = port
@@ -31,11 +34,12 @@ class Redis:
             raise RuntimeError(f"something already serves 127.0.0.1:{port}: stop it, or pass another --redis-port")
         shutil.rmtree(data_dir, ignore_errors=True)
         started = subprocess.run(
-            [str(REDIS_TOOL), "start", str(port), str(data_dir)], capture_output=True, text=True, check=False
+            [str(REDIS_TOOL), "start", str(port), str(data_dir)], capture_output=True, text=True, check=False,
+            env={**os.environ, "SECRETS_FILE": str(secrets_file())},
         )
         if started.returncode != 0:
             raise RuntimeError(f"tools/redis.sh could not start Redis on {port}: {started.stdout}{started.stderr}")
-        self.client = redis.Redis(port=port)
+        self.client = redis_client(port)
 
     @property
     def pid(self) -> int:
@@ -52,16 +56,20 @@ class Redis:
 
 def _answers(port: int) -> bool:
     try:
-        return bool(redis.Redis(port=port, socket_connect_timeout=0.5).ping())
+        return bool(redis_client(port, socket_connect_timeout=0.5).ping())
+    except redis.AuthenticationError:
+        return True  # a Redis behind another password
     except redis.ConnectionError:
         return False
 
 
 def one_hop_resources(out_dir: Path, app_ids: Iterable[str], pubsub_metadata: Mapping[str, str]) -> Path:
-    """eda-shop's own pubsub and resiliency components, scoped to the bench's app-ids
-    (with `pubsub_metadata` on top, to measure a setting), and the bench's subscriptions."""
+    """eda-shop's own pubsub, resiliency and secret store components, scoped to the bench's
+    app-ids (with `pubsub_metadata` on top, to measure a setting), and the bench's
+    subscriptions. The bench's topics are none of the shop's, which pubsub's publishing
+    and subscription scopes leave open to app-ids they do not name."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name in ("pubsub.yaml", "resiliency.yaml"):
+    for name in ("pubsub.yaml", "resiliency.yaml", "secretstore.yaml"):
         component = yaml.safe_load((ROOT / "components" / name).read_text())
         component["scopes"] = list(app_ids)
         if name == "pubsub.yaml":
@@ -88,7 +96,7 @@ def sidecar(
          "--config", str(config),
          "--placement-host-address", "", "--scheduler-host-address", "", "--log-level", "warn"],
         log_dir,
-        env={"REDIS_HOST": f"127.0.0.1:{redis_port}"},
+        env={"REDIS_HOST": f"127.0.0.1:{redis_port}", **sidecar_env()},
     )
 
 

@@ -19,6 +19,7 @@ from bench.plan import SAGA_APPS, SAGA_PORTS, Plan, Say
 from bench.sampling import cpu_used, peak_rss, rss_now
 from bench.stages import stage_medians
 from bench.stats import Run
+from tests.support.credentials import REDIS_PASSWORD
 from tests.support.sidecars import AppWithSidecar
 
 TERMINAL = {"shipped", "cancelled"}
@@ -49,7 +50,7 @@ class Completions:
     channel; the watcher reads the record and notes a terminal status once."""
 
     def __init__(self, port: int) -> None:
-        self._redis = redis.asyncio.Redis(port=port)
+        self._redis = redis.asyncio.Redis(port=port, password=REDIS_PASSWORD)
         self.done: dict[str, tuple[int, str]] = {}  # order id -> (monotonic ns, status)
 
     async def watch(self) -> None:

@@ -22,6 +22,13 @@ set -a
 source "$secrets"
 set +a
 
+# Redis's password, in the file the sidecars' secret store reads (components/secretstore.yaml)
+# and tools/redis.sh gives Redis: made on the first start, readable by this user only.
+export SECRETS_FILE="$root/.run/secrets.json"
+if [ ! -f "$SECRETS_FILE" ]; then
+  (umask 077 && python3 -c 'import json, secrets; print(json.dumps({"redis": {"password": secrets.token_hex(32)}}))' > "$SECRETS_FILE")
+fi
+
 tools/redis.sh start "$redis_port" "$redis_dir"
 trap 'tools/redis.sh stop "$redis_dir"' EXIT
 export REDIS_HOST="127.0.0.1:$redis_port"

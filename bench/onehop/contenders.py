@@ -9,7 +9,6 @@ from functools import partial
 from pathlib import Path
 
 import aiohttp
-import redis
 from contracts.names import PUBSUB
 from dapr.aio.clients import DaprClient
 from dapr.conf import settings as dapr_settings
@@ -17,6 +16,7 @@ from dapr.conf import settings as dapr_settings
 from bench.infra import DAPR_CONFIG, ROOT, Redis, http_status, one_hop_resources, sidecar
 from bench.load import Sender
 from bench.plan import PUBLISHER, PUBLISHER_PORTS, SUBSCRIBER, SUBSCRIBER_PORTS
+from tests.support.credentials import REDIS_PASSWORD, redis_client
 from tests.support.processes import Process
 
 START_TIMEOUT = 30.0
@@ -46,9 +46,11 @@ class Setting:
 
     @property
     def env(self) -> dict[str, str]:
-        """What every consumer process is given: imports, where to record, the broker."""
+        """What every consumer process is given: imports, where to record, the broker and
+        its password (in the environment, not in a process's arguments)."""
         return {"PYTHONPATH": f"{ROOT}:{ROOT / 'apps'}", "BENCH_RESULTS_DIR": str(self.results_dir),
-                "BENCH_CELERY_BROKER": f"redis://127.0.0.1:{self.redis_port}/0"}
+                "BENCH_REDIS_PASSWORD": REDIS_PASSWORD,
+                "BENCH_CELERY_BROKER": f"redis://:{REDIS_PASSWORD}@127.0.0.1:{self.redis_port}/0"}
 
 
 @dataclass
@@ -73,7 +75,7 @@ class RedisStreamsSender:
     window = 1  # a blocking client
 
     def __init__(self, port: int, stream: str, batch: int) -> None:
-        self._client = redis.Redis(port=port)
+        self._client = redis_client(port)
         self._stream = stream
         self.batch = batch
 

@@ -2,12 +2,13 @@
 a consumer group (at-least-once, like Dapr's), XREADGROUP up to `--count` entries, parse,
 record, XACK what was read.
 
-    python -m bench.onehop.redis_consumer STREAM --count N --port P
+    BENCH_REDIS_PASSWORD=... python -m bench.onehop.redis_consumer STREAM --count N --port P
 
 It stops on SIGTERM, or by itself after --max-seconds.
 """
 
 import argparse
+import os
 import signal
 import time
 
@@ -33,7 +34,7 @@ def main() -> None:
         stopping = True
 
     signal.signal(signal.SIGTERM, stop)
-    client = redis.Redis(port=args.port)
+    client = redis.Redis(port=args.port, password=os.environ["BENCH_REDIS_PASSWORD"])
     try:
         # From the stream's start: probes sent before this process got here are read too.
         client.xgroup_create(args.stream, GROUP, id="0", mkstream=True)

@@ -2,8 +2,10 @@
 
 Their own fixtures and ports (Redis 6392, apps 8204/8205, sidecars 3704/3705), so this
 module runs beside the rest of the tier. Both sidecars require a Dapr API token, which
-the apps must send. Events go in through the Dapr publish API; what comes out is read
-from the broker itself, the state store and the notifications feed.
+the apps must send. Events go in through the Dapr publish API of a sidecar with no app
+behind it, under the id of the topic's owner (sidecars 3800/3801): only an owner may
+publish to its topic. What comes out is read from the broker itself, the state store
+and the notifications feed.
 """
 
 import json
@@ -20,7 +22,9 @@ from jsonschema import Draft202012Validator
 
 from contracts.names import PUBSUB, EventType, Topic
 from tests.support.broker import Broker
-from tests.support.sidecars import AppWithSidecar, Ports, start_redis
+from tests.support.credentials import redis_client
+from tests.support.processes import Process
+from tests.support.sidecars import AppWithSidecar, Ports, sidecar_alone, start_redis
 from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,6 +32,11 @@ REDIS_PORT = 6392
 PORTS = {
     "shipping": Ports(app=8204, dapr_http=3704, dapr_grpc=4704, metrics=9294),
     "notifications": Ports(app=8205, dapr_http=3705, dapr_grpc=4705, metrics=9295),
+}
+# Who publishes each topic the tests put events on: a sidecar alone, as its owner.
+PUBLISHERS = {
+    Topic.PAYMENTS: ("payments", Ports(app=0, dapr_http=3800, dapr_grpc=4800, metrics=9800)),
+    Topic.ORDERS: ("orders", Ports(app=0, dapr_http=3801, dapr_grpc=4801, metrics=9801)),
 }
 TOKEN = f"token-{uuid4().hex}"
 TIMEOUT = 20  # the outbox holds each announcement for a second before it publishes it
@@ -40,6 +49,7 @@ class Polyglot:
     notifications: AppWithSidecar
     broker: Broker
     redis: redis.Redis
+    publishers: dict[Topic, str]  # the owner's sidecar URL, by topic
 
 
 @pytest.fixture(scope="module")
@@ -47,20 +57,26 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Polyglot]:
     logs = tmp_path_factory.mktemp("polyglot-logs")
     server = start_redis(REDIS_PORT, tmp_path_factory.mktemp("polyglot-redis"), logs)
     started: dict[str, AppWithSidecar] = {}
+    publishers: list[Process] = []
     try:
+        for app_id, ports in PUBLISHERS.values():
+            publishers.append(sidecar_alone(app_id, ports, REDIS_PORT, logs, env={"DAPR_API_TOKEN": TOKEN}))
         for app_id, ports in PORTS.items():
             started[app_id] = AppWithSidecar(app_id, ports, REDIS_PORT, logs, env={"DAPR_API_TOKEN": TOKEN})
         for app in started.values():
             app.wait_ready()
-        client = redis.Redis(port=REDIS_PORT, decode_responses=True)
+        client = redis_client(REDIS_PORT, decode_responses=True)
         # Subscribed once each sidecar has made its consumer groups on the topics it hears.
         wait_until(lambda: subscribed(client, Topic.PAYMENTS, "shipping"), TIMEOUT)
         for topic in set(Topic) - {Topic.DEAD_LETTERS}:
             wait_until(lambda: subscribed(client, topic, "notifications"), TIMEOUT)
-        yield Polyglot(started["shipping"], started["notifications"], Broker(REDIS_PORT), client)
+        urls = {topic: f"http://127.0.0.1:{ports.dapr_http}" for topic, (_, ports) in PUBLISHERS.items()}
+        yield Polyglot(started["shipping"], started["notifications"], Broker(REDIS_PORT), client, urls)
     finally:
         for app in started.values():
             app.stop()
+        for publisher in publishers:
+            publisher.stop()
         server.stop()
 
 
@@ -79,9 +95,9 @@ def polyglot(running: Polyglot) -> Iterator[Polyglot]:
 
 
 def publish(system: Polyglot, topic: Topic, data: Any, event_type: str, event_id: str) -> str:
-    """Publish as the payments app would, through a sidecar's HTTP API; the stream entry id."""
+    """Publish as the topic's owner would, through its sidecar's HTTP API; the stream entry id."""
     response = requests.post(
-        f"{system.shipping.dapr_url}/v1.0/publish/{PUBSUB}/{topic}",
+        f"{system.publishers[topic]}/v1.0/publish/{PUBSUB}/{topic}",
         json=data,
         params={"metadata.cloudevent.type": event_type, "metadata.cloudevent.id": event_id},
         headers={"dapr-api-token": TOKEN},

@@ -15,6 +15,10 @@ from tests.k8s.tools import ROOT, dapr_module_dir
 
 # Component metadata that says how to reach the broker or store, and may differ.
 CONNECTION = {"redisHost", "redisPassword"}
+# Where the sidecars find secrets: a local file, or the cluster's Secrets.
+LOCAL_SECRET_STORE, CLUSTER_SECRET_STORE = "local-secrets", "kubernetes"
+# The namespace daprd puts in the outbox's internal topic names (components/outbox.yaml).
+LOCAL_NAMESPACE, CLUSTER_NAMESPACE = "default", "eda-shop"
 
 
 def services(objects: list[Object]) -> dict[str, Object]:
@@ -142,17 +146,21 @@ def test_components_differ_from_the_local_ones_only_in_connection_and_secrets(
     overlay: str,
     rendered: dict[str, list[Object]],
 ) -> None:
-    local = {c["metadata"]["name"]: c for c in local_resources("Component")}
+    local = {
+        c["metadata"]["name"]: c for c in local_resources("Component") if not c["spec"]["type"].startswith("secretstores.")
+    }
     cluster = cluster_resources(rendered[overlay], "Component")
     assert set(cluster) == set(local)
     redis = named(rendered[overlay], "Service", "redis")
     for name, component in cluster.items():
         here, there = local[name], component
-        assert without(there, "metadata", "spec", "auth") == without(here, "metadata", "spec")
+        assert without(there, "metadata", "spec", "auth") == without(here, "metadata", "spec", "auth")
         assert without(there["spec"], "metadata") == without(here["spec"], "metadata")
         assert [m for m in there["spec"]["metadata"] if m["name"] not in CONNECTION] == [
-            m for m in here["spec"]["metadata"] if m["name"] not in CONNECTION
+            in_cluster_namespace(m) if name == "outbox" else m
+            for m in here["spec"]["metadata"] if m["name"] not in CONNECTION
         ]
+        assert here["auth"] == {"secretStore": LOCAL_SECRET_STORE}
         connection = {m["name"]: m for m in there["spec"]["metadata"] if m["name"] in CONNECTION}
         assert connection["redisHost"] == {
             "name": "redisHost",
@@ -162,7 +170,17 @@ def test_components_differ_from_the_local_ones_only_in_connection_and_secrets(
             "name": "redisPassword",
             "secretKeyRef": {"name": "redis", "key": "password"},
         }
-        assert there["auth"] == {"secretStore": "kubernetes"}
+        assert there["auth"] == {"secretStore": CLUSTER_SECRET_STORE}
+
+
+def in_cluster_namespace(item: dict[str, Any]) -> dict[str, Any]:
+    """A local metadata item of the outbox as it reads on the cluster, where its
+    internal topics carry the namespace eda-shop in place of `default`."""
+    if item["name"] != "publishingScopes":
+        return item
+    scopes = [scope.split("=") for scope in item["value"].split(";")]
+    renamed = [f"{app}={CLUSTER_NAMESPACE}{topic.removeprefix(LOCAL_NAMESPACE)}" for app, topic in scopes]
+    return {**item, "value": ";".join(renamed)}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -183,7 +201,10 @@ def test_the_configuration_is_the_local_one_with_access_control(
 ) -> None:
     (local,) = local_resources("Configuration")
     cluster = named(rendered[overlay], "Configuration", local["metadata"]["name"])
-    assert without(cluster["spec"], "accessControl") == local["spec"]
+    assert without(cluster["spec"], "accessControl", "secrets") == without(local["spec"], "secrets")
+    # The apps may read no secret: the sidecars resolve the components' references themselves.
+    assert local["spec"]["secrets"] == {"scopes": [{"storeName": LOCAL_SECRET_STORE, "defaultAccess": "deny"}]}
+    assert cluster["spec"]["secrets"] == {"scopes": [{"storeName": CLUSTER_SECRET_STORE, "defaultAccess": "deny"}]}
     # No app invokes another: the saga runs on events alone.
     assert cluster["spec"]["accessControl"] == {"defaultAction": "deny", "trustDomain": "public"}
 

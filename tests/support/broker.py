@@ -9,10 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import redis
 from jsonschema import Draft202012Validator
 
 from contracts.names import EventType, Topic
+from tests.support.credentials import REDIS_PASSWORD, redis_client
 
 SCHEMA = json.loads(
     (Path(__file__).resolve().parents[2] / "apps" / "contracts" / "schemas" / "events.schema.json").read_text()
@@ -20,8 +20,8 @@ SCHEMA = json.loads(
 
 
 class Broker:
-    def __init__(self, port: int) -> None:
-        self._redis = redis.Redis(port=port, decode_responses=True)
+    def __init__(self, port: int, password: str = REDIS_PASSWORD) -> None:
+        self._redis = redis_client(port, password, decode_responses=True)
 
     def last_entry_id(self, topic: Topic) -> str:
         return self._redis.xinfo_stream(topic)["last-generated-id"]

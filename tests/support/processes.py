@@ -14,15 +14,22 @@ STOP_TIMEOUT = 10.0
 class Process:
     def __init__(
         self, name: str, argv: Sequence[str], log_dir: Path,
-        env: Mapping[str, str] | None = None, cwd: Path | None = None,
+        env: Mapping[str, str] | None = None, cwd: Path | None = None, stdin: str | None = None,
     ) -> None:
+        """`stdin`, when given, is written to the process's standard input, which is then
+        closed: a way to hand it a secret that must not show in its arguments."""
         self.name = name
         self.log_path = log_dir / f"{name}.log"
         self._log = self.log_path.open("ab")  # a restarted process keeps its earlier log
         self._popen = subprocess.Popen(
             list(argv), stdout=self._log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
             env={**os.environ, **(env or {})}, cwd=cwd, start_new_session=True,
         )
+        if stdin is not None:
+            assert self._popen.stdin is not None
+            self._popen.stdin.write(stdin.encode())
+            self._popen.stdin.close()
 
     @property
     def pid(self) -> int:

@@ -3,6 +3,7 @@
 Every port is pinned (and differs from `make run`'s), so the two can run side by side.
 """
 
+import os
 import shutil
 import subprocess
 from collections.abc import Mapping
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import requests
 
+from tests.support.credentials import REDIS_PASSWORD, redis_config, sidecar_env
 from tests.support.processes import Process
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,21 +29,24 @@ def require_tool(path: str | Path, install: str) -> str:
 
 
 def start_redis(port: int, data_dir: Path, log_dir: Path) -> Process:
-    """A private Redis; started again on the same folder, it reloads its AOF."""
+    """A private Redis behind the test process's password (tests/support/credentials.py),
+    which it reads from its standard input; started again on the same folder, it
+    reloads its AOF."""
     server = require_tool("redis-server", "make setup")
     data_dir.mkdir(parents=True, exist_ok=True)
     redis = Process(
         "redis",
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
-         "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+        [server, "-", "--dir", str(data_dir), "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
         log_dir,
+        stdin=redis_config(port),
     )
     redis.wait_ready(lambda: _redis_answers(port), START_TIMEOUT)
     return redis
 
 
 def _redis_answers(port: int) -> bool:
-    ping = subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True)
+    ping = subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True,
+                          env={**os.environ, "REDISCLI_AUTH": REDIS_PASSWORD})
     return ping.stdout.strip() == "PONG"
 
 
@@ -110,7 +115,7 @@ class AppWithSidecar:
              "--app-health-probe-interval", "1", "--placement-host-address", "",
              "--scheduler-host-address", "", "--log-level", "info"],
             self._log_dir,
-            env={"REDIS_HOST": f"127.0.0.1:{self._redis_port}", **self._sidecar_env, **self._env},
+            env={"REDIS_HOST": f"127.0.0.1:{self._redis_port}", **sidecar_env(), **self._sidecar_env, **self._env},
         )
 
     def wait_ready(self) -> None:
@@ -136,6 +141,25 @@ class AppWithSidecar:
             for line in text.splitlines()
             if line.startswith(name + "{") and all(label in line for label in wanted)
         )
+
+
+def sidecar_alone(
+    app_id: str, ports: Ports, redis_port: int, log_dir: Path, env: Mapping[str, str] | None = None,
+) -> Process:
+    """A daprd with no app behind it (`ports.app` is not used), ready: it publishes as the
+    app `app_id` would, within that app's publishing scopes."""
+    sidecar = Process(
+        f"{app_id}-daprd-alone",
+        [require_tool(DAPRD, "make setup"), "--app-id", app_id,
+         "--dapr-http-port", str(ports.dapr_http), "--dapr-grpc-port", str(ports.dapr_grpc),
+         "--metrics-port", str(ports.metrics), "--resources-path", str(ROOT / "components"),
+         "--config", str(ROOT / "dapr-config" / "config.yaml"),
+         "--placement-host-address", "", "--scheduler-host-address", "", "--log-level", "info"],
+        log_dir,
+        env={"REDIS_HOST": f"127.0.0.1:{redis_port}", **sidecar_env(), **(env or {})},
+    )
+    sidecar.wait_ready(lambda: answers(f"http://127.0.0.1:{ports.dapr_http}/v1.0/healthz", 204), START_TIMEOUT)
+    return sidecar
 
 
 def answers(url: str, status: int) -> bool:

@@ -1,0 +1,166 @@
+"""Who may publish and hear each topic, and where Redis's password comes from, as the
+YAML says it: topic scopes that follow the contract's owners, every component scoped,
+every Redis component reading its password from a secret store, and no password
+written in any file git keeps."""
+
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from contracts.names import OUTBOX_PUBSUB, PUBSUB, Topic
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_IDS = ("storefront", "orders", "inventory", "payments", "shipping", "notifications")
+# The operator console replays a dead letter to the topic it came from.
+REPLAYER = "storefront"
+# Every component file: local, the variants laid over them, and the cluster's.
+COMPONENT_FILES = sorted([*ROOT.glob("components/**/*.yaml"), *ROOT.glob("k8s/base/dapr/*.yaml")])
+TEXT_SUFFIXES = {".yaml", ".yml", ".sh", ".py", ".js", ".go", ".env", ".json", ".conf", ".md", ""}
+SECRET_REF = {"secretKeyRef": {"name": "redis", "key": "password"}}
+
+
+def documents(path: Path) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def components(paths: list[Path] = COMPONENT_FILES) -> list[tuple[Path, dict[str, Any]]]:
+    return [(path, doc) for path in paths for doc in documents(path) if doc["kind"] == "Component"]
+
+
+def metadata(component: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {item["name"]: item for item in component["spec"]["metadata"]}
+
+
+def scopes(component: dict[str, Any], name: str) -> dict[str, set[str]]:
+    """publishingScopes or subscriptionScopes as daprd reads them: app -> topics."""
+    found: dict[str, set[str]] = {}
+    for scope in metadata(component)[name]["value"].split(";"):
+        app, topics = scope.split("=")
+        found[app] = {topic for topic in topics.split(",") if topic}
+    return found
+
+
+def contract() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "apps" / "contracts" / "asyncapi.yaml").read_text())
+
+
+def operations(action: str) -> dict[str, set[str]]:
+    """The contract's operations of one action: app -> the topics it sends or receives."""
+    found: dict[str, set[str]] = {}
+    for name, operation in contract()["operations"].items():
+        if operation["action"] == action:
+            channel = operation["channel"]["$ref"].rsplit("/", 1)[1]
+            found.setdefault(name.split(".")[0], set()).add(contract()["channels"][channel]["address"])
+    return found
+
+
+def declared_subscriptions() -> dict[str, set[str]]:
+    """What each app subscribes to: the Subscription YAML, and shipping's own (in code,
+    which the contract describes)."""
+    found: dict[str, set[str]] = {"shipping": operations("receive")["shipping"]}
+    for document in documents(ROOT / "components" / "subscriptions.yaml"):
+        for app in document["scopes"]:
+            found.setdefault(app, set()).add(document["spec"]["topic"])
+    return found
+
+
+def pubsubs() -> list[tuple[Path, dict[str, Any]]]:
+    return [(path, c) for path, c in components() if c["metadata"]["name"] == PUBSUB]
+
+
+def outboxes() -> list[tuple[Path, dict[str, Any]]]:
+    return [(path, c) for path, c in components() if c["metadata"]["name"] == OUTBOX_PUBSUB]
+
+
+def label(item: tuple[Path, dict[str, Any]]) -> str:
+    return str(item[0].relative_to(ROOT))
+
+
+@pytest.mark.parametrize(("path", "component"), pubsubs(), ids=map(label, pubsubs()))
+def test_only_a_topics_owner_publishes_it_and_the_storefront_replays_to_it(path: Path, component: dict[str, Any]) -> None:
+    publishing = scopes(component, "publishingScopes")
+    owners = operations("send")
+    subscribers = set(declared_subscriptions())
+    assert set(publishing) == set(APP_IDS) == set(component["scopes"])
+    for app in APP_IDS:
+        announced = owners.get(app, set())
+        replayed = set(Topic) - {Topic.DEAD_LETTERS} if app == REPLAYER else set()
+        dead_lettered = {Topic.DEAD_LETTERS} if app in subscribers else set()
+        assert publishing[app] == announced | replayed | dead_lettered, app
+    for topic in set(Topic) - {Topic.DEAD_LETTERS}:
+        (owner,) = [app for app, topics in owners.items() if topic in topics]
+        assert {app for app, topics in publishing.items() if topic in topics} == {owner, REPLAYER}
+
+
+@pytest.mark.parametrize(("path", "component"), pubsubs(), ids=map(label, pubsubs()))
+def test_an_app_hears_only_the_topics_it_subscribes_to(path: Path, component: dict[str, Any]) -> None:
+    subscribed = declared_subscriptions()
+    assert scopes(component, "subscriptionScopes") == subscribed
+    for app, topics in operations("receive").items():
+        assert topics == subscribed[app], app
+
+
+@pytest.mark.parametrize(("path", "component"), outboxes(), ids=map(label, outboxes()))
+def test_each_sidecar_publishes_on_the_outbox_only_to_its_own_internal_topic(
+    path: Path, component: dict[str, Any]
+) -> None:
+    # daprd names the internal topic <namespace><app-id><topic>outbox.
+    namespace = "eda-shop" if "k8s" in path.parts else "default"
+    default_stores = sorted((ROOT / "components").glob("*-store.yaml"))
+    stores = [c for _, c in components(default_stores) if "outboxPublishTopic" in metadata(c)]
+    internal = {
+        app: {f"{namespace}{app}{metadata(store)['outboxPublishTopic']['value']}outbox"}
+        for store in stores
+        for app in store["scopes"]
+    }
+    assert scopes(component, "publishingScopes") == internal
+    assert scopes(component, "subscriptionScopes") == {app: set() for app in internal}
+    assert sorted(component["scopes"]) == sorted(internal)
+
+
+@pytest.mark.parametrize(("path", "component"), components(), ids=map(label, components()))
+def test_every_component_is_scoped_and_every_redis_one_reads_its_password_from_a_secret_store(
+    path: Path, component: dict[str, Any]
+) -> None:
+    assert component["scopes"], "a component without scopes is loaded by every app"
+    if not component["spec"]["type"].endswith(".redis"):
+        return
+    store = "kubernetes" if "k8s" in path.parts else "local-secrets"
+    assert metadata(component)["redisPassword"] == {"name": "redisPassword", **SECRET_REF}
+    assert component["auth"] == {"secretStore": store}
+
+
+def test_the_local_secret_store_reads_a_file_named_by_the_environment() -> None:
+    ((_, store),) = [(p, c) for p, c in components() if c["spec"]["type"].startswith("secretstores.")]
+    assert store["metadata"]["name"] == "local-secrets"
+    assert metadata(store)["secretsFile"] == {"name": "secretsFile", "envRef": "SECRETS_FILE"}
+    assert metadata(store)["multiValued"]["value"] == "true"  # {"redis": {"password": ...}}
+    assert sorted(store["scopes"]) == sorted(APP_IDS)
+
+
+def test_the_apps_may_not_read_secrets() -> None:
+    config = yaml.safe_load((ROOT / "dapr-config" / "config.yaml").read_text())
+    assert config["spec"]["secrets"]["scopes"] == [{"storeName": "local-secrets", "defaultAccess": "deny"}]
+
+
+def test_no_password_is_written_in_any_file_git_keeps() -> None:
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    texts = [ROOT / name for name in tracked.splitlines() if Path(name).suffix in TEXT_SUFFIXES]
+    for path in texts:
+        # Redis is handed its password by reference (a variable), never spelled out.
+        for value in re.findall(r"requirepass\s+(?:-\s+)?(\S+)", path.read_text(errors="replace")):
+            assert value.startswith(("$", '"$')), f"{path}: requirepass {value}"
+    for path, component in components():
+        for item in component["spec"]["metadata"]:
+            if "password" in item["name"].lower() or item["name"] == "connectionString":
+                assert "value" not in item, f"{path}: {item['name']}"
+    assert ".run/" in (ROOT / ".gitignore").read_text().splitlines()  # make run's secrets.json
+
+
+def test_make_run_serves_the_dapr_api_on_loopback_only() -> None:
+    run = yaml.safe_load((ROOT / "dapr.yaml").read_text())
+    assert run["common"]["apiListenAddresses"] == "127.0.0.1"
