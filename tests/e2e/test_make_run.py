@@ -1,7 +1,9 @@
 """The documented commands, run as a user would: `make run`, `dapr invoke`, Ctrl-C, `make down`."""
 
+import ipaddress
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -10,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 
 from tests.support.broker import Broker
+from tests.support.credentials import read_redis_password
 from tests.support.processes import Process
 from tests.support.sidecars import ROOT, answers, require_tool
 from tests.support.waiting import wait_until
@@ -32,6 +36,7 @@ DAPR_BIN = Path.home() / ".dapr" / "bin"
 ENV = {"PATH": f"{ROOT / '.venv' / 'bin'}:{DAPR_BIN}:{os.environ['PATH']}"}
 START_TIMEOUT = 90
 REDIS_PORT = 6380
+SECRETS = ROOT / ".run" / "secrets.json"  # made by tools/run.sh on the first start
 POISON = {"not": "an order"}
 
 
@@ -134,7 +139,38 @@ def test_dapr_publish_of_something_that_is_no_order_ends_in_the_dead_letters(mak
 
 def test_every_event_published_during_the_run_kept_the_contract(make_run: Process) -> None:
     # The one exception is the poison the test above published on purpose.
-    assert Broker(REDIS_PORT).contract_breaches(poison=lambda event: event.get("data") == POISON) == []
+    broker = Broker(REDIS_PORT, read_redis_password(SECRETS))
+    assert broker.contract_breaches(poison=lambda event: event.get("data") == POISON) == []
+
+
+def listen_addresses(port: int) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """Every address something listens on at `port` (TCP, IPv4 and IPv6), from /proc."""
+    found: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                # The kernel writes each 32-bit word of the address in host (little-endian) order.
+                raw = b"".join(bytes.fromhex(address[i:i + 8])[::-1] for i in range(0, len(address), 8))
+                found.add(ipaddress.ip_address(raw))
+    return found
+
+
+def test_redis_wants_the_password_made_on_the_first_start_and_the_sidecars_listen_on_loopback(
+    make_run: Process,
+) -> None:
+    assert SECRETS.stat().st_mode & 0o777 == 0o600
+    with pytest.raises(redis.AuthenticationError):
+        redis.Redis(port=REDIS_PORT).ping()
+    # The README's way to reach it with redis-cli.
+    (command,) = re.findall(r"`(REDISCLI_AUTH=.*redis-cli -p 6380)`", (ROOT / "README.md").read_text())
+    pong = subprocess.run(["bash", "-c", f"{command} ping"], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert pong.stdout.strip() == "PONG", pong.stderr
+    for _, http_port in APPS.values():
+        for port in (http_port, http_port + 1000):  # the Dapr HTTP and gRPC APIs
+            addresses = listen_addresses(port)
+            assert addresses and all(address.is_loopback for address in addresses), (port, addresses)
 
 
 def test_ctrl_c_stops_everything_and_make_down_finds_nothing_left(make_run: Process) -> None:
