@@ -52,9 +52,10 @@ def settled(system: System, order_id: str, timeout: float = TIMEOUT) -> dict[str
 
 
 def publish(system: System, topic: Topic, data: Any, event_type: str, event_id: str) -> None:
-    """Publish as an app would, through a sidecar's HTTP API."""
+    """Publish as the topic's owner would, through its sidecar's HTTP API: topic scoping
+    lets only the owner publish there (each business topic is named after its app)."""
     response = requests.post(
-        f"{system['orders'].dapr_url}/v1.0/publish/{PUBSUB}/{topic}",
+        f"{system[topic].dapr_url}/v1.0/publish/{PUBSUB}/{topic}",
         json=data,
         params={"metadata.cloudevent.type": event_type, "metadata.cloudevent.id": event_id},
         headers=TO_SIDECAR,
