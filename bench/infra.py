@@ -12,9 +12,9 @@ import redis
 import requests
 import yaml
 
-from tests.support.credentials import redis_client, secrets_file, sidecar_env
+from tests.support.credentials import redis_client, secrets_file
 from tests.support.processes import Process
-from tests.support.sidecars import DAPRD, Ports, require_tool
+from tests.support.sidecars import DAPRD, Ports, require_tool, sidecar_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 DAPR_CONFIG = ROOT / "dapr-config" / "config.yaml"
@@ -96,7 +96,7 @@ def sidecar(
          "--config", str(config),
          "--placement-host-address", "", "--scheduler-host-address", "", "--log-level", "warn"],
         log_dir,
-        env={"REDIS_HOST": f"127.0.0.1:{redis_port}", **sidecar_env()},
+        env=sidecar_environment(redis_port),
     )
 
 

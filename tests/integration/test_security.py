@@ -14,7 +14,8 @@ import yaml
 
 from contracts.names import OUTBOX_PUBSUB, PUBSUB, Topic
 from tests.integration.flows import TIMEOUT, TO_APP, TO_SIDECAR, place_order, settled
-from tests.support.credentials import REDIS_PASSWORD, secrets_file
+from tests.support.credentials import REDIS_PASSWORD, redis_client, secrets_file
+from tests.support.scopes import scopes
 from tests.support.system import APP_IDS, System
 from tests.support.waiting import wait_until
 
@@ -28,10 +29,8 @@ POLYGLOT_ROUTES = {
 
 
 def pubsub_scopes(name: str) -> dict[str, set[str]]:
-    """A scope of components/pubsub.yaml as daprd reads it: app -> topics."""
-    component = yaml.safe_load((ROOT / "components" / "pubsub.yaml").read_text())
-    (value,) = [item["value"] for item in component["spec"]["metadata"] if item["name"] == name]
-    return {app: set(topics.split(",")) - {""} for app, topics in (scope.split("=") for scope in value.split(";"))}
+    """A scope of components/pubsub.yaml: app -> topics."""
+    return scopes(yaml.safe_load((ROOT / "components" / "pubsub.yaml").read_text()), name)
 
 
 def publish(system: System, app_id: str, pubsub: str, topic: str, event_id: str) -> requests.Response:
@@ -83,7 +82,7 @@ def test_an_app_that_announces_nothing_may_publish_nowhere_but_to_the_dead_lette
 
 
 def test_each_app_hears_only_the_topics_its_scopes_allow(system: System) -> None:
-    client = redis.Redis(port=system.redis_port, password=REDIS_PASSWORD, decode_responses=True)
+    client = redis_client(system.redis_port, decode_responses=True)
     heard = pubsub_scopes("subscriptionScopes")
     for topic in Topic:
         wanted = {app for app, topics in heard.items() if topic in topics}
@@ -95,7 +94,7 @@ def test_redis_refuses_a_client_without_the_password_which_no_process_shows(syst
         redis.Redis(port=system.redis_port).ping()
     with pytest.raises(redis.AuthenticationError):
         redis.Redis(port=system.redis_port, password="not-the-password").ping()
-    assert redis.Redis(port=system.redis_port, password=REDIS_PASSWORD).ping()
+    assert redis_client(system.redis_port).ping()
 
     processes = [system.redis, *(app.sidecar for app in system.apps.values()), *(app.app for app in system.apps.values())]
     for process in processes:

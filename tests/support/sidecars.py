@@ -107,15 +107,11 @@ class AppWithSidecar:
         )
         self.sidecar = Process(
             f"{self.name}-daprd",
-            [require_tool(DAPRD, "make setup"), "--app-id", app_id, "--app-port", str(ports.app),
-             "--dapr-http-port", str(ports.dapr_http), "--dapr-grpc-port", str(ports.dapr_grpc),
-             "--metrics-port", str(ports.metrics), "--resources-path", str(self._resources),
-             "--config", str(ROOT / "dapr-config" / "config.yaml"), "--app-protocol", "http",
-             "--enable-app-health-check", "--app-health-check-path", "/healthz",
-             "--app-health-probe-interval", "1", "--placement-host-address", "",
-             "--scheduler-host-address", "", "--log-level", "info"],
+            [*daprd_command(app_id, ports, self._resources),
+             "--app-port", str(ports.app), "--app-protocol", "http",
+             "--enable-app-health-check", "--app-health-check-path", "/healthz", "--app-health-probe-interval", "1"],
             self._log_dir,
-            env={"REDIS_HOST": f"127.0.0.1:{self._redis_port}", **sidecar_env(), **self._sidecar_env, **self._env},
+            env={**sidecar_environment(self._redis_port), **self._sidecar_env, **self._env},
         )
 
     def wait_ready(self) -> None:
@@ -150,16 +146,26 @@ def sidecar_alone(
     app `app_id` would, within that app's publishing scopes."""
     sidecar = Process(
         f"{app_id}-daprd-alone",
-        [require_tool(DAPRD, "make setup"), "--app-id", app_id,
-         "--dapr-http-port", str(ports.dapr_http), "--dapr-grpc-port", str(ports.dapr_grpc),
-         "--metrics-port", str(ports.metrics), "--resources-path", str(ROOT / "components"),
-         "--config", str(ROOT / "dapr-config" / "config.yaml"),
-         "--placement-host-address", "", "--scheduler-host-address", "", "--log-level", "info"],
+        daprd_command(app_id, ports),
         log_dir,
-        env={"REDIS_HOST": f"127.0.0.1:{redis_port}", **sidecar_env(), **(env or {})},
+        env={**sidecar_environment(redis_port), **(env or {})},
     )
     sidecar.wait_ready(lambda: answers(f"http://127.0.0.1:{ports.dapr_http}/v1.0/healthz", 204), START_TIMEOUT)
     return sidecar
+
+
+def daprd_command(app_id: str, ports: Ports, resources: Path = ROOT / "components") -> list[str]:
+    """daprd as `dapr.yaml` runs it, without the options that point it at an app."""
+    return [require_tool(DAPRD, "make setup"), "--app-id", app_id,
+            "--dapr-http-port", str(ports.dapr_http), "--dapr-grpc-port", str(ports.dapr_grpc),
+            "--metrics-port", str(ports.metrics), "--resources-path", str(resources),
+            "--config", str(ROOT / "dapr-config" / "config.yaml"),
+            "--placement-host-address", "", "--scheduler-host-address", "", "--log-level", "info"]
+
+
+def sidecar_environment(redis_port: int) -> dict[str, str]:
+    """What every sidecar's components read: where Redis is, and the secrets file."""
+    return {"REDIS_HOST": f"127.0.0.1:{redis_port}", **sidecar_env()}
 
 
 def answers(url: str, status: int) -> bool:

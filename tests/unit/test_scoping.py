@@ -12,9 +12,10 @@ import pytest
 import yaml
 
 from contracts.names import OUTBOX_PUBSUB, PUBSUB, Topic
+from tests.support.scopes import scopes
+from tests.support.system import APP_IDS
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_IDS = ("storefront", "orders", "inventory", "payments", "shipping", "notifications")
 # The operator console replays a dead letter to the topic it came from.
 REPLAYER = "storefront"
 # Every component file: local, the variants laid over them, and the cluster's.
@@ -33,15 +34,6 @@ def components(paths: list[Path] = COMPONENT_FILES) -> list[tuple[Path, dict[str
 
 def metadata(component: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {item["name"]: item for item in component["spec"]["metadata"]}
-
-
-def scopes(component: dict[str, Any], name: str) -> dict[str, set[str]]:
-    """publishingScopes or subscriptionScopes as daprd reads them: app -> topics."""
-    found: dict[str, set[str]] = {}
-    for scope in metadata(component)[name]["value"].split(";"):
-        app, topics = scope.split("=")
-        found[app] = {topic for topic in topics.split(",") if topic}
-    return found
 
 
 def contract() -> dict[str, Any]:
