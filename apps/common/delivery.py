@@ -9,12 +9,14 @@ parsed is poison, so it is dropped, never retried.
 import logging
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
+from time import perf_counter
 from typing import Any, TypeVar
 
 from fastapi import Request
 from pydantic import ValidationError
 
 from common.logs import event_context
+from common.metrics import ERROR, metrics_of, type_label
 from contracts.events import CloudEvent, Event
 from contracts.names import EventType
 
@@ -39,6 +41,7 @@ def event_endpoint(
     envelope = CloudEvent[model]  # type: ignore[valid-type]
 
     async def endpoint(request: Request) -> DaprAnswer:
+        started, metrics = perf_counter(), metrics_of(request)
         body = await request.body()
         try:
             event = envelope.model_validate_json(body)
@@ -48,14 +51,20 @@ def event_endpoint(
                 model.type,
                 extra={"event_type": model.type, "reason": _summary(error)},
             )
+            metrics.count(model.type, None, Outcome.DROP, started)
             return {"status": Outcome.DROP}
         context = event_context.set(
             {"event_id": event.id, "event_type": event.type, "trace_id": _trace_id(event)}
         )
         try:
-            return {"status": await handle(request.app.state.service, event)}
+            outcome = await handle(request.app.state.service, event)
+        except Exception:
+            metrics.count(model.type, event.id, ERROR, started)
+            raise
         finally:
             event_context.reset(context)
+        metrics.count(model.type, event.id, outcome, started)
+        return {"status": outcome}
 
     return endpoint
 
@@ -71,15 +80,20 @@ async def unrouted_event(request: Request) -> DaprAnswer:
     Known event types are acknowledged (topics carry facts for other subscribers too);
     anything else comes from no producer in the contract and goes to the dead letters.
     """
+    started = perf_counter()
     try:
         event = await request.json()
     except ValueError:
         event = None
     event_type = event.get("type") if isinstance(event, dict) else None
     if event_type in set(EventType):
-        return {"status": Outcome.SUCCESS}
-    log.warning("dropping an event of unknown type", extra={"event_type": str(event_type)})
-    return {"status": Outcome.DROP}
+        outcome = Outcome.SUCCESS
+    else:
+        log.warning("dropping an event of unknown type", extra={"event_type": str(event_type)})
+        outcome = Outcome.DROP
+    # Never a retry here, so no id is needed to tell a redelivery.
+    metrics_of(request).count(type_label(event_type), None, outcome, started)
+    return {"status": outcome}
 
 
 def _trace_id(event: CloudEvent[Any]) -> str:

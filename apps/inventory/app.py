@@ -13,6 +13,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request, status
 from common.apps import add_health_route, only_from_the_sidecar
 from common.delivery import event_endpoint, event_path, unrouted_event
 from common.logs import configure_logging
+from common.metrics import add_metrics_route
 from common.state import DaprState
 from contracts.events import OrderPlaced, PaymentFailed, ShipmentScheduled
 from contracts.names import INVENTORY_STORE
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, service: InventoryService | Non
     app = FastAPI(title="inventory", lifespan=lifespan)
     app.state.catalogue = sorted(catalogue)
     add_health_route(app)
+    add_metrics_route(app)
     only_from_the_sidecar(app, settings.app_api_token)
     app.get("/stock")(list_stock)
     app.get("/stock/{sku}")(get_stock)

@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response, 
 from common.apps import add_health_route, only_from_the_sidecar
 from common.delivery import event_endpoint, event_path, unrouted_event
 from common.logs import configure_logging
+from common.metrics import add_metrics_route
 from common.state import DaprState
 from contracts.names import ORDERS_STORE
 from orders.handlers import HEARD
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, service: OrdersService | None =
 
     app = FastAPI(title="orders", lifespan=lifespan)
     add_health_route(app)
+    add_metrics_route(app)
     only_from_the_sidecar(app, settings.app_api_token)
     app.post("/orders", status_code=status.HTTP_202_ACCEPTED)(place_order)
     app.get("/orders/{order_id}")(get_order)

@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request, status
 from common.apps import add_health_route, only_from_the_sidecar
 from common.delivery import event_endpoint, event_path, unrouted_event
 from common.logs import configure_logging
+from common.metrics import add_metrics_route
 from common.state import DaprState
 from contracts.events import StockReserved
 from contracts.names import PAYMENTS_STORE
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None, service: PaymentsService | None
 
     app = FastAPI(title="payments", lifespan=lifespan)
     add_health_route(app)
+    add_metrics_route(app)
     only_from_the_sidecar(app, settings.app_api_token)
     app.get("/payments/{order_id}")(get_payment)
     # Paths named by the routing rules in components/subscriptions.yaml.

@@ -4,6 +4,7 @@ operator's dead-letter routes, and the Dapr client."""
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from time import perf_counter
 from typing import Annotated, Any
 
 import aiohttp
@@ -15,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from common.apps import add_health_route, only_from_the_sidecar
 from common.delivery import DaprAnswer, Outcome
 from common.logs import configure_logging
+from common.metrics import add_metrics_route, metrics_of, type_label
 from common.state import DaprState
 from contracts.names import STOREFRONT_STORE
 from storefront.invoke import Invoker
@@ -49,9 +51,12 @@ def create_app(
 
     app = FastAPI(title="storefront", lifespan=lifespan)
     add_health_route(app)
+    add_metrics_route(app)
     # The page and its API are the shop's front door, for browsers; only the event
-    # deliveries must come from the sidecar.
-    only_from_the_sidecar(app, settings.app_api_token, public=lambda path: not path.startswith("/events/"))
+    # deliveries (and the metrics) must come from the sidecar.
+    only_from_the_sidecar(
+        app, settings.app_api_token, public=lambda path: not path.startswith("/events/") and path != "/metrics"
+    )
     app.get("/", include_in_schema=False)(page)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.get("/api/products")(list_products)
@@ -102,7 +107,9 @@ async def watch_saga(request: Request) -> StreamingResponse:
 async def hear_saga_event(request: Request, event: Annotated[dict[str, Any], Body()]) -> DaprAnswer:
     # Only shown, never acted on: every event is acknowledged; poison is the business
     # subscribers' to dead-letter.
+    started = perf_counter()
     request.app.state.saga.publish(summary(event))
+    metrics_of(request).count(type_label(event.get("type")), None, Outcome.SUCCESS, started)
     return {"status": Outcome.SUCCESS}
 
 

@@ -8,6 +8,7 @@ Routes are named by bench/components/subscriptions.yaml.
 from typing import Any
 
 from common.delivery import Outcome, event_endpoint
+from common.metrics import add_metrics_route
 from contracts.events import CloudEvent
 from fastapi import FastAPI, Request
 
@@ -18,6 +19,7 @@ ENVELOPE = CloudEvent[Probe]
 
 def create_app() -> FastAPI:
     app = FastAPI(title="bench-subscriber")
+    add_metrics_route(app)  # event_endpoint counts each delivery, as in the apps
     # event_endpoint hands each event to a method of app.state.service.
     app.state.service = Recorder.from_env()
     app.post("/events/probe")(event_endpoint(Probe, record))
