@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"time"
 )
 
 // Paths the programmatic subscription names.
@@ -39,8 +40,10 @@ func newRouter(service *Service, log *slog.Logger) http.Handler {
 	mux.HandleFunc("GET /dapr/subscribe", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, subscription)
 	})
-	mux.HandleFunc("POST "+pathPaymentSucceeded, deliver(log, service.PaymentSucceeded))
-	mux.HandleFunc("POST "+pathUnrouted, deliver(log, unrouted))
+	metrics := newEventMetrics()
+	mux.Handle("GET /metrics", metrics.handler())
+	mux.HandleFunc("POST "+pathPaymentSucceeded, deliver(log, metrics, service.PaymentSucceeded))
+	mux.HandleFunc("POST "+pathUnrouted, deliver(log, metrics, unrouted))
 	return mux
 }
 
@@ -64,22 +67,28 @@ func onlyFromTheSidecar(token string, next http.Handler) http.Handler {
 }
 
 // deliver makes a thin subscription endpoint: parse the CloudEvent, hand it on with a
-// logger that names it, and tell Dapr the outcome. A body that is no CloudEvent is poison.
-func deliver(log *slog.Logger, handle eventHandler) http.HandlerFunc {
+// logger that names it, and tell Dapr the outcome, counted in `metrics`. A body that is
+// no CloudEvent is poison.
+func deliver(log *slog.Logger, metrics *eventMetrics, handle eventHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		started := time.Now()
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
+			metrics.count("", "", Retry, started)
 			writeJSON(w, map[string]Outcome{"status": Retry})
 			return
 		}
 		event, err := parseCloudEvent(body)
 		if err != nil {
 			log.Warn("dropping an unparseable event to the dead letters", "reason", err.Error())
+			metrics.count("", "", Drop, started)
 			writeJSON(w, map[string]Outcome{"status": Drop})
 			return
 		}
 		eventLog := log.With("event_id", event.ID, "event_type", event.Type, "trace_id", event.traceIDOf())
-		writeJSON(w, map[string]Outcome{"status": handle(withTraceContext(r.Context(), r.Header), eventLog, event)})
+		outcome := handle(withTraceContext(r.Context(), r.Header), eventLog, event)
+		metrics.count(event.Type, event.ID, outcome, started)
+		writeJSON(w, map[string]Outcome{"status": outcome})
 	}
 }
 
