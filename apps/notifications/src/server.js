@@ -2,6 +2,7 @@
 // (components/subscriptions.yaml), the customer's feed, and the health check.
 import { timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
+import { ERROR, EventMetrics } from './metrics.js';
 import { DROP, RETRY } from './service.js';
 
 export const EVENTS_PATH = '/events';
@@ -12,6 +13,7 @@ const MAX_BODY_BYTES = 1024 * 1024;
 // `appApiToken`, when set, is required (in the dapr-api-token header the sidecar sends)
 // from every caller but the health check: only the sidecar may call the app.
 export function createApp({ service, log, appApiToken = null }) {
+  const metrics = new EventMetrics(service.contract.eventTypes);
   return createServer(async (request, response) => {
     try {
       const { pathname } = new URL(request.url, 'http://app');
@@ -19,7 +21,11 @@ export function createApp({ service, log, appApiToken = null }) {
       if (pathname !== '/healthz' && !fromTheSidecar(request, appApiToken)) {
         send(response, 401, { detail: 'only the sidecar may call this app' });
       } else if (request.method === 'POST' && pathname === EVENTS_PATH) {
-        send(response, 200, { status: await deliver(request, service, log) });
+        send(response, 200, { status: await deliver(request, service, log, metrics) });
+      } else if (request.method === 'GET' && pathname === '/metrics') {
+        const { contentType, body } = await metrics.exposition();
+        response.writeHead(200, { 'content-type': contentType });
+        response.end(body);
       } else if (request.method === 'GET' && feedMatch) {
         const customerId = decodePathSegment(feedMatch[1]);
         if (customerId === null) {
@@ -47,27 +53,38 @@ function fromTheSidecar(request, token) {
 }
 
 // A thin subscription endpoint: parse the CloudEvent, hand it to the service with a
-// logger that names it. A body that is no CloudEvent is poison: dead-letter it.
-async function deliver(request, service, log) {
+// logger that names it, count the answer. A body that is no CloudEvent is poison:
+// dead-letter it.
+async function deliver(request, service, log, metrics) {
+  const started = performance.now();
+  const answer = (outcome, event = {}) => {
+    metrics.count(event.type, event.id, outcome, started);
+    return outcome;
+  };
   let body;
   try {
     body = await readBody(request);
   } catch {
-    return RETRY; // the connection broke: Dapr delivers again
+    return answer(RETRY); // the connection broke: Dapr delivers again
   }
   let event;
   try {
     event = JSON.parse(body);
   } catch {
     log.warn('dropping an unparseable event to the dead letters');
-    return DROP;
+    return answer(DROP);
   }
   if (!isCloudEvent(event)) {
     log.warn('dropping a body that is no CloudEvent to the dead letters');
-    return DROP;
+    return answer(DROP, event ?? {});
   }
   const eventLog = log.with({ event_id: event.id, event_type: event.type, trace_id: traceId(event) });
-  return service.receive(event, eventLog);
+  try {
+    return answer(await service.receive(event, eventLog), event);
+  } catch (error) {
+    answer(ERROR, event);
+    throw error;
+  }
 }
 
 function decodePathSegment(segment) {
