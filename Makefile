@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/.venv/bin:$(HOME)/.dapr/bin:$(PATH)
 
-.PHONY: setup setup-k8s run down test test-polyglot test-brokers lock bench bench-lock
+.PHONY: setup setup-k8s run down logs load test test-polyglot test-brokers lock bench bench-lock
 
 setup:  ## install Redis, the Python environment and the Dapr CLI and runtime, as needed
 	@tools/setup.sh
@@ -16,6 +16,12 @@ run: setup  ## run every app with its sidecar and a private Redis
 down:  ## stop whatever `make run` left behind
 	-@dapr stop -f . 2>/dev/null
 	@tools/redis.sh stop .run/redis
+
+logs:  ## follow every app's log lines as `make run` writes them; SIDECARS=1 adds the sidecars'
+	@tools/logs.sh
+
+load: setup  ## orders at a steady rate against `make run`, with a progress bar and a summary; LOAD_ARGS=--help
+	@PYTHONPATH=apps:. python tools/load.py $(LOAD_ARGS)
 
 test: setup setup-k8s test-polyglot  ## unit, integration (real sidecars), browser, end-to-end and k8s tests
 	@tools/setup.sh --for-tests
