@@ -173,6 +173,33 @@ def test_redis_wants_the_password_made_on_the_first_start_and_the_sidecars_liste
             assert addresses and all(address.is_loopback for address in addresses), (port, addresses)
 
 
+def test_make_logs_follows_the_lines_of_every_app(make_run: Process, tmp_path: Path) -> None:
+    logs = Process("make-logs", ["make", "logs"], tmp_path, env=ENV, cwd=ROOT)
+    try:
+        labels = [f"{app:<20} | " for app in APPS]
+        wait_until(lambda: all(label in logs.log_path.read_text() for label in labels), timeout=20)
+    finally:
+        if logs.alive():
+            os.killpg(logs.pid, signal.SIGINT)
+        logs.stop()
+
+
+def test_make_load_places_a_few_orders_and_prints_its_summary(make_run: Process) -> None:
+    done = subprocess.run(
+        ["make", "load", "LOAD_ARGS=--orders 6 --rate 3 --mix 4,1,1 --drain 30"],
+        cwd=ROOT, env={**os.environ, **ENV}, capture_output=True, text=True, timeout=120,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary = dict(line.split(maxsplit=1) for line in done.stdout.splitlines() if line.strip())
+    assert summary["accepted"].split()[:3] == ["6", "of", "6"]
+    assert summary["not"].split()[1] == "0"  # "not finished  0 ..."
+    shipped, cancelled = int(summary["completed"].split()[0]), int(summary["cancelled"].split()[0])
+    assert shipped + cancelled == 6
+    assert "out_of_stock" in summary["cancelled"] and "payment_declined" in summary["cancelled"]
+    assert summary["completion"].startswith("p50 ")
+
+
 def test_ctrl_c_stops_everything_and_make_down_finds_nothing_left(make_run: Process) -> None:
     os.killpg(make_run.pid, signal.SIGINT)
     wait_until(lambda: not make_run.alive(), timeout=30)
