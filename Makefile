@@ -10,12 +10,13 @@ setup:  ## install Redis, the Python environment and the Dapr CLI and runtime, a
 setup-k8s:  ## build kustomize, kube-apiserver, kubectl and etcd, install checkov, as needed
 	@tools/setup-k8s.sh
 
-run: setup  ## run every app with its sidecar and a private Redis
+run: setup  ## run every app with its sidecar, a private Redis and Zipkin (traces)
 	@tools/run.sh
 
 down:  ## stop whatever `make run` left behind
 	-@dapr stop -f . 2>/dev/null
 	@tools/redis.sh stop .run/redis
+	@tools/zipkin.sh stop .run/zipkin
 
 logs:  ## follow every app's log lines as `make run` writes them; SIDECARS=1 adds the sidecars'
 	@tools/logs.sh

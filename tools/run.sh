@@ -32,6 +32,10 @@ fi
 tools/redis.sh start "$redis_port" "$redis_dir"
 trap 'tools/redis.sh stop "$redis_dir"' EXIT
 export REDIS_HOST="127.0.0.1:$redis_port"
+# The tracing backend, where dapr-config/config.yaml and the apps (dapr.yaml) send spans.
+zipkin_dir="$root/.run/zipkin"
+tools/zipkin.sh start 9411 "$zipkin_dir"
+trap 'tools/zipkin.sh stop "$zipkin_dir"; tools/redis.sh stop "$redis_dir"' EXIT
 
 cat <<INFO
 ==> starting eda-shop (Ctrl-C stops everything)
@@ -42,6 +46,7 @@ cat <<INFO
     shipping    http://127.0.0.1:8004   sidecar http://127.0.0.1:3504   (Go)
     notifications http://127.0.0.1:8005 sidecar http://127.0.0.1:3505   (Node.js)
     redis       127.0.0.1:$redis_port
+    traces      http://127.0.0.1:9411/zipkin/   (Zipkin: one trace per order, all six apps)
 
     try:  dapr invoke --app-id orders --method orders --verb POST \\
             --data '{"customer_id": "c-1", "items": [{"sku": "tea-sencha", "quantity": 2}]}'

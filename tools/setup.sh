@@ -4,7 +4,8 @@
 #   - a virtual environment (.venv) with the locked Python dependencies (apps and tests),
 #   - the Dapr CLI and runtime (daprd) at the pinned versions in ~/.dapr/bin, built from
 #     the Go module proxy when no install of that version exists,
-#   - the shipping app's binary (Go) and the notifications app's packages (npm ci).
+#   - the shipping app's binary (Go) and the notifications app's packages (npm ci),
+#   - Zipkin's server (the tracing backend of `make run`) from Maven Central, checked.
 #   - with --for-tests, Debian's Chromium for the browser tests.
 # Every version comes from tools/versions.env. Safe to run again and again.
 set -euo pipefail
@@ -102,6 +103,23 @@ setup_notifications() {
   cp "$app/package-lock.json" "$stamp"
 }
 
+setup_zipkin() {
+  local jar="$HOME/.eda-shop/zipkin/zipkin-server-$ZIPKIN_VERSION.jar"
+  local url="https://repo1.maven.org/maven2/io/zipkin/zipkin-server/$ZIPKIN_VERSION/zipkin-server-$ZIPKIN_VERSION-exec.jar"
+  command -v java >/dev/null \
+    || fail "Java 17 or newer is needed for Zipkin, the tracing backend: run 'sudo apt-get install -y openjdk-17-jre-headless'"
+  if [ -f "$jar" ] && echo "$ZIPKIN_SHA256  $jar" | sha256sum --check --status; then
+    step "Zipkin $ZIPKIN_VERSION already in $(dirname "$jar")"
+    return
+  fi
+  step "downloading Zipkin $ZIPKIN_VERSION from Maven Central"
+  mkdir -p "$(dirname "$jar")"
+  curl -fsSL --retry 3 -o "$jar.partial" "$url" || fail "could not download $url"
+  echo "$ZIPKIN_SHA256  $jar.partial" | sha256sum --check --status \
+    || { rm -f "$jar.partial"; fail "$url does not have the sha256 pinned in tools/versions.env"; }
+  mv "$jar.partial" "$jar"
+}
+
 setup_browser() {
   # Debian's Chromium for the browser tests; Playwright drives it and downloads nothing.
   if ! command -v chromium >/dev/null; then
@@ -121,6 +139,7 @@ main() {
   timed "daprd" setup_daprd
   timed "shipping" setup_shipping
   timed "notifications" setup_notifications
+  timed "zipkin" setup_zipkin
   if [ "${1:-}" = "--for-tests" ]; then
     timed "browser" setup_browser
   fi
