@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from common.logs import event_context
 from common.metrics import ERROR, metrics_of, type_label
+from common.tracing import handling
 from contracts.events import CloudEvent, Event
 from contracts.names import EventType
 
@@ -53,11 +54,10 @@ def event_endpoint(
             )
             metrics.count(model.type, None, Outcome.DROP, started)
             return {"status": Outcome.DROP}
-        context = event_context.set(
-            {"event_id": event.id, "event_type": event.type, "trace_id": _trace_id(event)}
-        )
+        context = event_context.set({"event_id": event.id, "event_type": event.type})
         try:
-            outcome = await handle(request.app.state.service, event)
+            with handling(request.app, event):
+                outcome = await handle(request.app.state.service, event)
         except Exception:
             metrics.count(model.type, event.id, ERROR, started)
             raise
@@ -94,14 +94,6 @@ async def unrouted_event(request: Request) -> DaprAnswer:
     # Never a retry here, so no id is needed to tell a redelivery.
     metrics_of(request).count(type_label(event_type), None, outcome, started)
     return {"status": outcome}
-
-
-def _trace_id(event: CloudEvent[Any]) -> str:
-    # W3C traceparent: version-traceid-parentid-flags. Dapr puts it in `traceparent`, or
-    # in `traceid` alone for what the outbox published.
-    traceparent = str(event.attribute("traceparent") or event.attribute("traceid") or "")
-    parts = traceparent.split("-")
-    return parts[1] if len(parts) == 4 else ""
 
 
 def _summary(error: ValidationError) -> str:

@@ -6,10 +6,12 @@ import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
+from opentelemetry import trace
+
 # Fields that a log call may pass with `extra=` and that end up in the JSON line.
 FIELDS = ("event_id", "event_type", "order_id", "trace_id", "reason")
 
-# The event being handled (id, type, trace id): set by the delivery endpoint, so every
+# The event being handled (id, type): set by the delivery endpoint, so every
 # line logged while handling it carries them without each call passing them on.
 event_context: ContextVar[dict[str, str]] = ContextVar("event_context", default={})
 
@@ -27,6 +29,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             **event_context.get(),
         }
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:  # the trace of the request or event being handled (common.tracing)
+            line["trace_id"] = trace.format_trace_id(span.trace_id)
         line.update({field: getattr(record, field) for field in FIELDS if hasattr(record, field)})
         if record.exc_info:
             line["error"] = self.formatException(record.exc_info)

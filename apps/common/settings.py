@@ -20,6 +20,9 @@ class DaprSettings(BaseSettings):
     # The app's calls to its sidecar carry this token when DAPR_API_TOKEN is set for both
     # (the Dapr SDK reads the variable itself; the storefront's own calls send it too).
     dapr_api_token: SecretStr | None = None
+    # Where the app sends its own spans (Zipkin's v2 API, as in dapr.yaml); unset, the
+    # trace context still flows but the app's spans go nowhere.
+    otel_exporter_zipkin_endpoint: str | None = None
 
     @field_validator("app_api_token", "dapr_api_token")
     @classmethod

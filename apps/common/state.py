@@ -15,6 +15,7 @@ from dapr.aio.clients import DaprClient
 from dapr.clients.grpc._request import TransactionalStateOperation
 from dapr.clients.grpc._state import Concurrency, Consistency, StateOptions
 
+from common.tracing import trace_context
 from contracts.events import Event
 
 # First-write-wins: a write carrying an ETag fails if anyone wrote the key since it
@@ -92,9 +93,11 @@ class DaprState:
     async def write_and_announce(self, key: str, data: str, etag: str | None, event: Event) -> None:
         # One transaction on a store with an outbox (components/*-store.yaml): Dapr
         # publishes the projection, the event, to the store's topic only if the state
-        # write commits. The write's metadata becomes the CloudEvent's attributes.
+        # write commits. The write's metadata becomes the CloudEvent's attributes: its
+        # type, and the trace context, which the outbox would otherwise leave empty.
+        metadata = {"type": event.type, **trace_context()}
         operations = [
-            TransactionalStateOperation(key=key, data=data, etag=etag, metadata={"type": event.type}),
+            TransactionalStateOperation(key=key, data=data, etag=etag, metadata=metadata),
             TransactionalStateOperation(
                 key=key,
                 data=event.model_dump_json(),

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from dapr.aio.clients import DaprClient
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 
 from common.apps import add_health_route, only_from_the_sidecar
@@ -15,6 +14,7 @@ from common.delivery import event_endpoint, event_path, unrouted_event
 from common.logs import configure_logging
 from common.metrics import add_metrics_route
 from common.state import DaprState
+from common.tracing import dapr_client, trace_requests
 from contracts.events import OrderPlaced, PaymentFailed, ShipmentScheduled
 from contracts.names import INVENTORY_STORE
 from inventory.model import CatalogueEntry, StockLevel, StockView
@@ -46,13 +46,14 @@ def create_app(settings: Settings | None = None, service: InventoryService | Non
             await load_catalogue(app, catalogue)
             yield
             return
-        async with DaprClient(address=settings.dapr_grpc_address) as client:
+        async with dapr_client(settings.dapr_grpc_address) as client:
             app.state.service = InventoryService(StockStore(DaprState(client, INVENTORY_STORE)))
             loading = asyncio.create_task(load_catalogue(app, catalogue))
             yield
             loading.cancel()
 
     app = FastAPI(title="inventory", lifespan=lifespan)
+    trace_requests(app, "inventory", settings.otel_exporter_zipkin_endpoint)
     app.state.catalogue = sorted(catalogue)
     add_health_route(app)
     add_metrics_route(app)

@@ -4,7 +4,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from dapr.aio.clients import DaprClient
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response, status
 
 from common.apps import add_health_route, only_from_the_sidecar
@@ -12,6 +11,7 @@ from common.delivery import event_endpoint, event_path, unrouted_event
 from common.logs import configure_logging
 from common.metrics import add_metrics_route
 from common.state import DaprState
+from common.tracing import dapr_client, trace_requests
 from contracts.names import ORDERS_STORE
 from orders.handlers import HEARD
 from orders.model import Fact, Order, OrderAccepted, PlaceOrder
@@ -31,12 +31,13 @@ def create_app(settings: Settings | None = None, service: OrdersService | None =
             app.state.service, app.state.ready = service, True
             yield
             return
-        async with DaprClient(address=settings.dapr_grpc_address) as client:
+        async with dapr_client(settings.dapr_grpc_address) as client:
             app.state.service = OrdersService(OrderStore(DaprState(client, ORDERS_STORE)))
             app.state.ready = True
             yield
 
     app = FastAPI(title="orders", lifespan=lifespan)
+    trace_requests(app, "orders", settings.otel_exporter_zipkin_endpoint)
     add_health_route(app)
     add_metrics_route(app)
     only_from_the_sidecar(app, settings.app_api_token)

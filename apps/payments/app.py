@@ -4,7 +4,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from dapr.aio.clients import DaprClient
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 
 from common.apps import add_health_route, only_from_the_sidecar
@@ -12,6 +11,7 @@ from common.delivery import event_endpoint, event_path, unrouted_event
 from common.logs import configure_logging
 from common.metrics import add_metrics_route
 from common.state import DaprState
+from common.tracing import dapr_client, trace_requests
 from contracts.events import StockReserved
 from contracts.names import PAYMENTS_STORE
 from payments.gateway import Gateway
@@ -32,7 +32,7 @@ def create_app(settings: Settings | None = None, service: PaymentsService | None
             app.state.service, app.state.ready = service, True
             yield
             return
-        async with DaprClient(address=settings.dapr_grpc_address) as client:
+        async with dapr_client(settings.dapr_grpc_address) as client:
             state = DaprState(client, PAYMENTS_STORE)
             gateway = Gateway(state, settings.decline_over_cents, settings.transient_failure_percent)
             app.state.service = PaymentsService(PaymentStore(state), gateway)
@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None, service: PaymentsService | None
             yield
 
     app = FastAPI(title="payments", lifespan=lifespan)
+    trace_requests(app, "payments", settings.otel_exporter_zipkin_endpoint)
     add_health_route(app)
     add_metrics_route(app)
     only_from_the_sidecar(app, settings.app_api_token)

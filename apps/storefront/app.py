@@ -8,7 +8,6 @@ from time import perf_counter
 from typing import Annotated, Any
 
 import aiohttp
-from dapr.aio.clients import DaprClient
 from fastapi import Body, Depends, FastAPI, HTTPException, Request, status
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
@@ -18,6 +17,7 @@ from common.delivery import DaprAnswer, Outcome
 from common.logs import configure_logging
 from common.metrics import add_metrics_route, metrics_of, type_label
 from common.state import DaprState
+from common.tracing import dapr_client, trace_requests
 from contracts.names import STOREFRONT_STORE
 from storefront.invoke import Invoker
 from storefront.model import DeadLetter, Replay
@@ -43,13 +43,14 @@ def create_app(
             app.state.service, app.state.invoker, app.state.ready = service, invoker, True
             yield
             return
-        async with DaprClient(address=settings.dapr_grpc_address) as client, aiohttp.ClientSession() as session:
+        async with dapr_client(settings.dapr_grpc_address) as client, aiohttp.ClientSession() as session:
             app.state.service = StorefrontService(DeadLetterStore(DaprState(client, STOREFRONT_STORE)), client)
             app.state.invoker = Invoker(session, settings.dapr_http_url, settings.dapr_api_token)
             app.state.ready = True
             yield
 
     app = FastAPI(title="storefront", lifespan=lifespan)
+    trace_requests(app, "storefront", settings.otel_exporter_zipkin_endpoint)
     add_health_route(app)
     add_metrics_route(app)
     # The page and its API are the shop's front door, for browsers; only the event

@@ -9,6 +9,8 @@ from typing import Any
 import aiohttp
 from pydantic import SecretStr
 
+from common.tracing import trace_context
+
 
 class Invoker:
     def __init__(self, session: aiohttp.ClientSession, sidecar_url: str, token: SecretStr | None) -> None:
@@ -19,6 +21,8 @@ class Invoker:
     async def call(self, app_id: str, method: str, verb: str = "GET", body: Any = None) -> tuple[int, Any]:
         """The app's answer: its status code and its JSON body (None when it had none)."""
         url = f"{self._sidecar_url}/v1.0/invoke/{app_id}/method/{method}"
-        async with self._session.request(verb, url, json=body, headers=self._headers) as response:
+        # The trace context goes along: the order the page placed is one trace from here on.
+        headers = {**self._headers, **trace_context()}
+        async with self._session.request(verb, url, json=body, headers=headers) as response:
             answer = await response.json(content_type=None) if await response.read() else None
             return response.status, answer
