@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"go.opentelemetry.io/otel/propagation"
 )
 
 // sidecarTimeout bounds one call to the sidecar; a delivery is retried if it runs out.
@@ -51,7 +53,7 @@ func (s *daprStore) Shipment(ctx context.Context, orderID string) (*Shipment, er
 // announcement to the shipping topic in the same transaction.
 //
 // Two upserts of one key: the first is stored, and its metadata becomes attributes of
-// the published CloudEvent (type, datacontenttype); the second, marked as the outbox
+// the published CloudEvent (type, datacontenttype, traceparent); the second, marked as the outbox
 // projection, is what gets published instead of the stored value. The projection needs
 // its own contentType, or Dapr publishes the data as Go's text form of a map.
 //
@@ -59,11 +61,12 @@ func (s *daprStore) Shipment(ctx context.Context, orderID string) (*Shipment, er
 // transaction fails, so an ETag here would not stop the announcement.
 func (s *daprStore) Schedule(ctx context.Context, shipment Shipment, announcement ShipmentScheduled) error {
 	key := shipmentKey(shipment.OrderID)
+	// The outbox leaves the published event's traceparent empty unless the write's
+	// metadata gives it: without it, the trace would end here.
+	metadata := traceContext(ctx)
+	metadata["type"], metadata["datacontenttype"] = typeShipmentScheduled, "application/json"
 	transaction := map[string]any{"operations": []map[string]any{
-		{"operation": "upsert", "request": map[string]any{
-			"key": key, "value": shipment,
-			"metadata": map[string]string{"type": typeShipmentScheduled, "datacontenttype": "application/json"},
-		}},
+		{"operation": "upsert", "request": map[string]any{"key": key, "value": shipment, "metadata": metadata}},
 		{"operation": "upsert", "request": map[string]any{
 			"key": key, "value": announcement,
 			"metadata": map[string]string{"outbox.projection": "true", "contentType": "application/json"},
@@ -83,7 +86,7 @@ func (s *daprStore) post(ctx context.Context, path string, payload any) ([]byte,
 		return nil, err
 	}
 	request.Header.Set("Content-Type", "application/json")
-	propagateTraceContext(ctx, request.Header)
+	w3c.Inject(ctx, propagation.HeaderCarrier(request.Header)) // the sidecar's spans join the trace
 	if s.apiToken != "" {
 		request.Header.Set("dapr-api-token", s.apiToken)
 	}

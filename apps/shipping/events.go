@@ -5,21 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 	"unicode/utf8"
 )
 
 // CloudEvent is the envelope Dapr delivers: the core attributes, the data left raw
-// until the type is known, and the trace context Dapr adds.
+// until the type is known. (The trace context comes in the traceparent header: tracing.go.)
 type CloudEvent struct {
 	ID          string          `json:"id"`
 	Source      string          `json:"source"`
 	Type        string          `json:"type"`
 	SpecVersion string          `json:"specversion"`
 	Data        json.RawMessage `json:"data"`
-	TraceParent string          `json:"traceparent"`
-	// The outbox publishes with an empty traceparent and the context in traceid.
-	TraceID string `json:"traceid"`
 }
 
 func parseCloudEvent(body []byte) (CloudEvent, error) {
@@ -31,16 +27,6 @@ func parseCloudEvent(body []byte) (CloudEvent, error) {
 		return event, errors.New("a CloudEvent needs id, source, type and specversion")
 	}
 	return event, nil
-}
-
-// traceIDOf returns the trace id of W3C trace context (version-traceid-parentid-flags).
-func (e CloudEvent) traceIDOf() string {
-	for _, context := range []string{e.TraceParent, e.TraceID} {
-		if parts := strings.Split(context, "-"); len(parts) == 4 {
-			return parts[1]
-		}
-	}
-	return ""
 }
 
 type OrderLine struct {

@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"go.opentelemetry.io/otel"
 )
 
 const shutdownGrace = 10 * time.Second
@@ -23,6 +25,12 @@ func main() {
 		log.Error("bad settings", "reason", err.Error())
 		os.Exit(2)
 	}
+	tracing, err := newTracerProvider(settings.ZipkinEndpoint)
+	if err != nil {
+		log.Error("bad settings", "reason", err.Error())
+		os.Exit(2)
+	}
+	otel.SetTracerProvider(tracing)
 	service := &Service{store: newDaprStore(settings)}
 	server := &http.Server{
 		// Loopback only: the sidecar runs beside the app and is the only caller.
@@ -48,5 +56,8 @@ func main() {
 	defer cancel()
 	if err := server.Shutdown(shutdown); err != nil {
 		log.Warn("stopped before every delivery finished", "reason", err.Error())
+	}
+	if err := tracing.Shutdown(shutdown); err != nil {
+		log.Warn("spans not sent to the tracing backend", "reason", err.Error())
 	}
 }

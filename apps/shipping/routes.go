@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // Paths the programmatic subscription names.
@@ -72,6 +74,9 @@ func onlyFromTheSidecar(token string, next http.Handler) http.Handler {
 func deliver(log *slog.Logger, metrics *eventMetrics, handle eventHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		started := time.Now()
+		ctx, span := startDelivery(r)
+		defer span.End()
+		log := log.With("trace_id", traceID(ctx))
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			metrics.count("", "", Retry, started)
@@ -85,8 +90,10 @@ func deliver(log *slog.Logger, metrics *eventMetrics, handle eventHandler) http.
 			writeJSON(w, map[string]Outcome{"status": Drop})
 			return
 		}
-		eventLog := log.With("event_id", event.ID, "event_type", event.Type, "trace_id", event.traceIDOf())
-		outcome := handle(withTraceContext(r.Context(), r.Header), eventLog, event)
+		span.SetName("handle " + event.Type)
+		span.SetAttributes(attribute.String("cloudevents.event_id", event.ID), attribute.String("cloudevents.event_type", event.Type))
+		eventLog := log.With("event_id", event.ID, "event_type", event.Type)
+		outcome := handle(ctx, eventLog, event)
 		metrics.count(event.Type, event.ID, outcome, started)
 		writeJSON(w, map[string]Outcome{"status": outcome})
 	}

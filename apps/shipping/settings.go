@@ -11,6 +11,8 @@ type Settings struct {
 	DaprHTTPPort int    // DAPR_HTTP_PORT: where this app reaches its sidecar
 	DaprAPIToken string // DAPR_API_TOKEN: sent to the sidecar when set
 	AppAPIToken  string // APP_API_TOKEN: required from every caller but the health check, when set
+	// OTEL_EXPORTER_ZIPKIN_ENDPOINT: where the app's own spans go (Zipkin's v2 API), when set
+	ZipkinEndpoint string
 }
 
 func settingsFromEnv(getenv func(string) string) (Settings, error) {
@@ -25,6 +27,7 @@ func settingsFromEnv(getenv func(string) string) (Settings, error) {
 	return Settings{
 		AppPort: appPort, DaprHTTPPort: daprPort,
 		DaprAPIToken: getenv("DAPR_API_TOKEN"), AppAPIToken: getenv("APP_API_TOKEN"),
+		ZipkinEndpoint: getenv("OTEL_EXPORTER_ZIPKIN_ENDPOINT"),
 	}, nil
 }
 
