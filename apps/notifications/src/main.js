@@ -7,6 +7,7 @@ import { createApp } from './server.js';
 import { NotificationsService } from './service.js';
 import { settingsFromEnv } from './settings.js';
 import { DaprFeedStore } from './store.js';
+import { startTracing } from './tracing.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -18,6 +19,7 @@ try {
   log.error('bad settings', { reason: error.message });
   process.exit(2);
 }
+const tracing = startTracing('notifications', { zipkinEndpoint: settings.zipkinEndpoint });
 const service = new NotificationsService({ store: new DaprFeedStore(settings), contract: loadContract() });
 const server = createApp({ service, log, appApiToken: settings.appApiToken });
 
@@ -29,7 +31,8 @@ server.listen(settings.appPort, '127.0.0.1', () => {
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, () => {
     // Let open deliveries finish; any cut off past the grace period are redelivered.
-    server.close(() => process.exit(0));
+    // Then send the spans still waiting for their batch.
+    server.close(() => tracing.shutdown().finally(() => process.exit(0)));
     server.closeIdleConnections();
     setTimeout(() => process.exit(0), SHUTDOWN_GRACE_MS).unref();
   });

@@ -4,6 +4,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import { ERROR, EventMetrics } from './metrics.js';
 import { DROP, RETRY } from './service.js';
+import { activeTraceId, inSpanOf } from './tracing.js';
 
 export const EVENTS_PATH = '/events';
 const FEED_PATH = /^\/customers\/([^/]+)\/notifications$/;
@@ -21,7 +22,8 @@ export function createApp({ service, log, appApiToken = null }) {
       if (pathname !== '/healthz' && !fromTheSidecar(request, appApiToken)) {
         send(response, 401, { detail: 'only the sidecar may call this app' });
       } else if (request.method === 'POST' && pathname === EVENTS_PATH) {
-        send(response, 200, { status: await deliver(request, service, log, metrics) });
+        const deliverInSpan = (span) => deliver(request, span, service, log, metrics);
+        send(response, 200, { status: await inSpanOf(`POST ${EVENTS_PATH}`, request.headers, deliverInSpan) });
       } else if (request.method === 'GET' && pathname === '/metrics') {
         const { contentType, body } = await metrics.exposition();
         response.writeHead(200, { 'content-type': contentType });
@@ -53,10 +55,11 @@ function fromTheSidecar(request, token) {
 }
 
 // A thin subscription endpoint: parse the CloudEvent, hand it to the service with a
-// logger that names it, count the answer. A body that is no CloudEvent is poison:
-// dead-letter it.
-async function deliver(request, service, log, metrics) {
+// logger that names it (and the trace of its span), count the answer. A body that is
+// no CloudEvent is poison: dead-letter it.
+async function deliver(request, span, service, baseLog, metrics) {
   const started = performance.now();
+  const log = baseLog.with({ trace_id: activeTraceId() });
   const answer = (outcome, event = {}) => {
     metrics.count(event.type, event.id, outcome, started);
     return outcome;
@@ -78,7 +81,9 @@ async function deliver(request, service, log, metrics) {
     log.warn('dropping a body that is no CloudEvent to the dead letters');
     return answer(DROP, event ?? {});
   }
-  const eventLog = log.with({ event_id: event.id, event_type: event.type, trace_id: traceId(event) });
+  span.updateName(`handle ${event.type}`);
+  span.setAttributes({ 'cloudevents.event_id': event.id, 'cloudevents.event_type': event.type });
+  const eventLog = log.with({ event_id: event.id, event_type: event.type });
   try {
     return answer(await service.receive(event, eventLog), event);
   } catch (error) {
@@ -98,16 +103,6 @@ function decodePathSegment(segment) {
 function isCloudEvent(event) {
   const present = (name) => typeof event?.[name] === 'string' && event[name] !== '';
   return ['id', 'source', 'type', 'specversion'].every(present);
-}
-
-// W3C trace context: version-traceid-parentid-flags. The outbox publishes with an empty
-// traceparent and the context in traceid.
-function traceId(event) {
-  for (const context of [event.traceparent, event.traceid]) {
-    const parts = String(context ?? '').split('-');
-    if (parts.length === 4) return parts[1];
-  }
-  return '';
 }
 
 async function readBody(request) {

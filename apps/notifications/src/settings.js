@@ -5,6 +5,7 @@ export function settingsFromEnv(env = process.env) {
     daprHttpPort: port(env, 'DAPR_HTTP_PORT', 3500), // where this app reaches its sidecar
     daprApiToken: env.DAPR_API_TOKEN || null, // sent to the sidecar when set
     appApiToken: env.APP_API_TOKEN || null, // required from every caller but the health check, when set
+    zipkinEndpoint: env.OTEL_EXPORTER_ZIPKIN_ENDPOINT || null, // where the app's own spans go, when set
   };
 }
 

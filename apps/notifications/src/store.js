@@ -2,6 +2,8 @@
 // Every write is first-write-wins: it carries the ETag it read, or creates a key that
 // must not exist yet, and fails with ConcurrencyError when someone wrote in between.
 
+import { traceHeaders } from './tracing.js';
+
 export const STORE = 'notifications-store';
 const SIDECAR_TIMEOUT_MS = 5000;
 
@@ -45,7 +47,8 @@ export class DaprFeedStore {
   async #post(path, body) {
     const response = await fetch(this.url + path, {
       method: 'POST',
-      headers: this.headers,
+      // With the trace context, the sidecar's spans join the delivery's trace.
+      headers: { ...this.headers, ...traceHeaders() },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(SIDECAR_TIMEOUT_MS),
     });
