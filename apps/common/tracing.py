@@ -28,6 +28,8 @@ from contracts.events import CloudEvent
 # The instrumentation scope of every span the apps make themselves: tells them apart, in
 # Zipkin, from the spans of the app's sidecar, which reports under the same service name.
 SCOPE = "eda-shop"
+# The attribute that names the order a span is about: Zipkin finds an order's trace by it.
+ORDER_ID = "order_id"
 W3C = TraceContextTextMapPropagator()
 
 
@@ -51,9 +53,18 @@ def handling(app: FastAPI, event: CloudEvent[Any]) -> Iterator[None]:
     continues the sidecar's delivery of the event, which continues the CloudEvent's
     `traceparent`: the span of the app that published it."""
     tracer: trace.Tracer = app.state.tracer
-    attributes = {"cloudevents.event_id": event.id, "cloudevents.event_type": event.type}
+    attributes = {
+        "cloudevents.event_id": event.id,
+        "cloudevents.event_type": event.type,
+        ORDER_ID: event.data.order_id,
+    }
     with tracer.start_as_current_span(f"handle {event.type}", attributes=attributes):
         yield
+
+
+def about_order(order_id: str) -> None:
+    """Name the order the current span is about."""
+    trace.get_current_span().set_attribute(ORDER_ID, order_id)
 
 
 def trace_context() -> dict[str, str]:

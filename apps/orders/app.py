@@ -11,7 +11,7 @@ from common.delivery import event_endpoint, event_path, unrouted_event
 from common.logs import configure_logging
 from common.metrics import add_metrics_route
 from common.state import DaprState
-from common.tracing import dapr_client, trace_requests
+from common.tracing import about_order, dapr_client, trace_requests
 from contracts.names import ORDERS_STORE
 from orders.handlers import HEARD
 from orders.model import Fact, Order, OrderAccepted, PlaceOrder
@@ -65,6 +65,7 @@ async def place_order(
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=128)] = None,
 ) -> OrderAccepted:
     order = await service.place(command, idempotency_key)
+    about_order(order.order_id)
     response.headers["Location"] = f"/orders/{order.order_id}"
     return OrderAccepted(order_id=order.order_id, status=order.status)
 

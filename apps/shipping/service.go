@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"log/slog"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Outcome is the app's answer to a delivery, which Dapr reads from the body's status:
@@ -29,6 +32,7 @@ func (s *Service) PaymentSucceeded(ctx context.Context, log *slog.Logger, event 
 		return Drop
 	}
 	log = log.With("order_id", payment.OrderID)
+	trace.SpanFromContext(ctx).SetAttributes(attribute.String("order_id", payment.OrderID)) // Zipkin finds the order by it
 	existing, err := s.store.Shipment(ctx, payment.OrderID)
 	if err != nil {
 		log.Error("could not read the shipment; Dapr will retry", "reason", err.Error())

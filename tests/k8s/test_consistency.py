@@ -4,6 +4,7 @@ from the local ones only in how they reach Redis and where its password comes fr
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -67,6 +68,9 @@ def test_the_sidecar_and_the_app_are_configured_as_dapr_yaml_says(
     assert container["ports"] == [{"name": "http", "containerPort": app["appPort"]}]
     for name, value in app.get("env", {}).items():
         assert {"name": name, "value": value} in container["env"], name
+    # What every app is given; the values may differ (addresses on the cluster).
+    for name in common.get("env", {}):
+        assert name in {env["name"] for env in container["env"]}, name
     # The app listens on loopback, so each probe asks it from inside the container.
     health = f"http://127.0.0.1:{app['appPort']}{common['appHealthCheckPath']}"
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
@@ -195,18 +199,46 @@ def test_subscriptions_and_resiliency_are_the_local_ones(
         assert without(obj, "metadata") == without(local[name], "metadata")
 
 
+def spans_url(configuration: Object) -> str:
+    """Where a Dapr Configuration sends the sidecars' spans."""
+    return configuration["spec"]["tracing"]["zipkin"]["endpointAddress"]
+
+
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_the_configuration_is_the_local_one_with_access_control(
     overlay: str, rendered: dict[str, list[Object]]
 ) -> None:
     (local,) = local_resources("Configuration")
     cluster = named(rendered[overlay], "Configuration", local["metadata"]["name"])
-    assert without(cluster["spec"], "accessControl", "secrets") == without(local["spec"], "secrets")
+    # Alike but for where spans go (the cluster's tracing backend, not make run's Zipkin)
+    # and which secret store the apps are denied.
+    spans = spans_url(cluster)
+    local_tracing = {**local["spec"]["tracing"], "zipkin": {"endpointAddress": spans}}
+    assert without(cluster["spec"], "accessControl", "secrets") == {
+        **without(local["spec"], "secrets"), "tracing": local_tracing
+    }
     # The apps may read no secret: the sidecars resolve the components' references themselves.
     assert local["spec"]["secrets"] == {"scopes": [{"storeName": LOCAL_SECRET_STORE, "defaultAccess": "deny"}]}
     assert cluster["spec"]["secrets"] == {"scopes": [{"storeName": CLUSTER_SECRET_STORE, "defaultAccess": "deny"}]}
     # No app invokes another: the saga runs on events alone.
     assert cluster["spec"]["accessControl"] == {"defaultAction": "deny", "trustDomain": "public"}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_app_sends_its_spans_where_the_sidecars_do_and_may_reach_it(
+    overlay: str, rendered: dict[str, list[Object]]
+) -> None:
+    spans = spans_url(named(rendered[overlay], "Configuration", "eda-shop"))
+    for app_id, deployment in services(rendered[overlay]).items():
+        env = app_container(deployment)["env"]
+        assert {"name": "OTEL_EXPORTER_ZIPKIN_ENDPOINT", "value": spans} in env, app_id
+    backend = urlsplit(spans)
+    namespace = str(backend.hostname).split(".")[1]  # service.namespace.svc.cluster.local
+    policies = cluster_resources(rendered[overlay], "NetworkPolicy")
+    assert {
+        "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}],
+        "ports": [{"port": backend.port, "protocol": "TCP"}],
+    } in policies["services-egress"]["spec"]["egress"]
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

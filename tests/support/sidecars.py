@@ -17,6 +17,7 @@ from tests.support.processes import Process
 
 ROOT = Path(__file__).resolve().parents[2]
 DAPRD = Path.home() / ".dapr" / "bin" / "daprd"
+DAPR_CONFIG = ROOT / "dapr-config" / "config.yaml"
 START_TIMEOUT = 30.0
 
 
@@ -76,13 +77,15 @@ class AppWithSidecar:
 
     The app starts as `dapr.yaml` starts it (see `app_command`); `env` goes to both the
     app and its sidecar (for example DAPR_API_TOKEN), `sidecar_env` to the sidecar alone
-    (what its components read); `resources` is the folder of components it loads.
+    (what its components read); `resources` is the folder of components it loads, and
+    `config` its Dapr Configuration.
     """
 
     def __init__(
         self, app_id: str, ports: Ports, redis_port: int, log_dir: Path,
         env: Mapping[str, str] | None = None, name: str | None = None,
         resources: Path = ROOT / "components", sidecar_env: Mapping[str, str] | None = None,
+        config: Path = DAPR_CONFIG,
     ) -> None:
         self.app_id = app_id
         self.name = name or app_id  # a second replica of an app needs a name of its own
@@ -94,6 +97,7 @@ class AppWithSidecar:
         self._env = dict(env or {})
         self._resources = resources  # another broker or state store: tests/support/variants.py
         self._sidecar_env = dict(sidecar_env or {})
+        self._config = config
         self.start()
 
     def start(self) -> None:
@@ -107,7 +111,7 @@ class AppWithSidecar:
         )
         self.sidecar = Process(
             f"{self.name}-daprd",
-            [*daprd_command(app_id, ports, self._resources),
+            [*daprd_command(app_id, ports, self._resources, self._config),
              "--app-port", str(ports.app), "--app-protocol", "http",
              "--enable-app-health-check", "--app-health-check-path", "/healthz", "--app-health-probe-interval", "1"],
             self._log_dir,
@@ -154,13 +158,14 @@ def sidecar_alone(
     return sidecar
 
 
-def daprd_command(app_id: str, ports: Ports, resources: Path = ROOT / "components") -> list[str]:
+def daprd_command(
+    app_id: str, ports: Ports, resources: Path = ROOT / "components", config: Path = DAPR_CONFIG
+) -> list[str]:
     """daprd as `dapr.yaml` runs it, without the options that point it at an app."""
     return [require_tool(DAPRD, "make setup"), "--app-id", app_id,
             "--dapr-http-port", str(ports.dapr_http), "--dapr-grpc-port", str(ports.dapr_grpc),
             "--metrics-port", str(ports.metrics), "--resources-path", str(resources),
-            "--config", str(ROOT / "dapr-config" / "config.yaml"),
-            "--placement-host-address", "", "--scheduler-host-address", "", "--log-level", "info"]
+            "--config", str(config), "--placement-host-address", "", "--scheduler-host-address", "", "--log-level", "info"]
 
 
 def sidecar_environment(redis_port: int) -> dict[str, str]:

@@ -3,7 +3,7 @@ browser tiers run it: every port pinned, apart from `make run`'s, so both can ru
 
 import secrets
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +12,7 @@ from tests.support.broker import Broker
 from tests.support.brokers import COMPONENT_ENV, observed_broker, running_servers
 from tests.support.processes import Process
 from tests.support.recorder import RecordedBroker, recording
-from tests.support.sidecars import AppWithSidecar, Ports, start_redis
+from tests.support.sidecars import DAPR_CONFIG, AppWithSidecar, Ports, start_redis
 from tests.support.variants import Variant
 
 REDIS_PORT = 6390
@@ -72,11 +72,15 @@ class System:
 
 
 @contextmanager
-def running(log_dir: Path, redis_dir: Path, variant: Variant = Variant.parse("redis")) -> Iterator[System]:
+def running(
+    log_dir: Path, redis_dir: Path, variant: Variant = Variant.parse("redis"),
+    config: Path = DAPR_CONFIG, env: Mapping[str, str] | None = None,
+) -> Iterator[System]:
     """Every app with its sidecar, healthy; at the end, all stopped by PID, and every event
     published meanwhile checked against the contract. A `variant` other than the default
     swaps components by YAML alone and runs its brokers or databases beside Redis, on ports
-    of its own; where events leave Redis Streams, a recorder hears them for the tests."""
+    of its own; where events leave Redis Streams, a recorder hears them for the tests.
+    `config` is the sidecars' Dapr Configuration; `env` goes to every app and sidecar."""
     redis_port, all_ports = (REDIS_PORT, PORTS) if variant.default else (VARIANT_REDIS_PORT, VARIANT_PORTS)
     sidecar_env = {} if variant.default else COMPONENT_ENV
     with ExitStack() as servers:
@@ -90,9 +94,9 @@ def running(log_dir: Path, redis_dir: Path, variant: Variant = Variant.parse("re
                         redis_port=redis_port)
         try:
             for app_id, ports in all_ports.items():
-                env = {**TOKENS, **ENV.get(app_id, {})}
-                system.apps[app_id] = AppWithSidecar(app_id, ports, redis_port, log_dir, env=env,
-                                                     resources=resources, sidecar_env=sidecar_env)
+                app_env = {**TOKENS, **ENV.get(app_id, {}), **(env or {})}
+                system.apps[app_id] = AppWithSidecar(app_id, ports, redis_port, log_dir, env=app_env,
+                                                     resources=resources, sidecar_env=sidecar_env, config=config)
             for app in system.apps.values():
                 app.wait_ready()
             yield system

@@ -8,9 +8,12 @@ import json
 import logging
 from collections import namedtuple
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -24,6 +27,7 @@ from orders.store import OrderStore
 from tests.unit.events import delivered, reserved
 from tests.unit.fakes import InMemoryState
 
+ROOT = Path(__file__).resolve().parents[2]
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 SIDECAR_SPAN = "00f067aa0ba902b7"
 FROM_THE_SIDECAR = {"traceparent": f"00-{TRACE_ID}-{SIDECAR_SPAN}-01"}
@@ -126,3 +130,13 @@ def test_calls_to_the_sidecar_carry_the_trace_context() -> None:
     (metadata,) = sent
     assert metadata[0] == ("dapr-api-token", "t")
     assert traced(dict(metadata)) == (f"{span.trace_id:032x}", f"{span.span_id:016x}")
+
+
+def test_make_run_sends_the_apps_spans_where_the_sidecars_send_theirs() -> None:
+    run = yaml.safe_load((ROOT / "dapr.yaml").read_text())
+    config = yaml.safe_load((ROOT / "dapr-config" / "config.yaml").read_text())
+    spans = config["spec"]["tracing"]["zipkin"]["endpointAddress"]
+    assert run["common"]["env"]["OTEL_EXPORTER_ZIPKIN_ENDPOINT"] == spans
+    # ...to the Zipkin that make run starts.
+    port = urlsplit(spans).port
+    assert f"tools/zipkin.sh start {port} " in (ROOT / "tools" / "run.sh").read_text()

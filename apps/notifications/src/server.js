@@ -83,6 +83,8 @@ async function deliver(request, span, service, baseLog, metrics) {
   }
   span.updateName(`handle ${event.type}`);
   span.setAttributes({ 'cloudevents.event_id': event.id, 'cloudevents.event_type': event.type });
+  // Zipkin finds an order's trace by it.
+  if (typeof event.data?.order_id === 'string') span.setAttribute('order_id', event.data.order_id);
   const eventLog = log.with({ event_id: event.id, event_type: event.type });
   try {
     return answer(await service.receive(event, eventLog), event);
