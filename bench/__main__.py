@@ -26,6 +26,7 @@ from bench.onehop.measure import measure
 from bench.plan import FULL, QUICK, REDIS_PORT, Say
 from bench.saga import measure_saga
 from tests.support.sidecars import DAPRD
+from tests.support import tracing
 
 KEYS = [c.key for c in CONTENDERS] + ["saga"]
 
@@ -38,7 +39,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--pubsub", action="append", default=[], metavar="KEY=VALUE",
                         help="extra metadata for the one-hop pubsub component, e.g. concurrency=100 (repeatable)")
     parser.add_argument("--dapr-config", type=Path, default=DAPR_CONFIG,
-                        help="the Dapr Configuration for the one-hop sidecars (default: eda-shop's)")
+                        help="the Dapr Configuration for the one-hop sidecars (default: eda-shop's, spans sent nowhere)")
     parser.add_argument("--redis-port", type=int, default=REDIS_PORT)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
@@ -81,15 +82,21 @@ async def run(args: argparse.Namespace, say: Say, started: float) -> int:
         machine=_machine(args.redis_port, run_dir), options=options,
     )
     say(f"{'quick' if args.quick else 'full'} run: {args.only}; logs in {run_dir.relative_to(ROOT)}/")
+    # eda-shop's Configuration sends the sidecars' spans to make run's Zipkin. Here they
+    # are made as before but sent nowhere: the bench measures what it did before tracing
+    # had a backend, and sends nothing to a Zipkin that may be running.
+    run_dir.mkdir(parents=True, exist_ok=True)
+    eda_shop_config = tracing.dapr_config(run_dir / "config.yaml", zipkin=None)
+    one_hop_config = eda_shop_config if args.dapr_config == DAPR_CONFIG else args.dapr_config.resolve()
     setting = Setting(run_dir=run_dir, redis_port=args.redis_port, pubsub_metadata=pubsub,
-                      dapr_config=args.dapr_config.resolve())
+                      dapr_config=one_hop_config)
     for contender in CONTENDERS:
         if contender.key in args.only.split(","):
             say(f"one hop: {contender.label}")
             results.onehop[contender.key] = await measure(contender, setting, plan, say)
     if "saga" in args.only.split(","):
         say("the saga: every app and sidecar")
-        results.saga = await measure_saga(plan, run_dir / "saga", args.redis_port, say)
+        results.saga = await measure_saga(plan, run_dir / "saga", args.redis_port, eda_shop_config, say)
     results.seconds = time.monotonic() - started
     args.out.mkdir(parents=True, exist_ok=True)
     path = report.write(results, args.out, plots.draw(results.onehop, results.saga, args.out, plan.paced_rate))

@@ -74,7 +74,7 @@ class Completions:
         await self._redis.aclose()
 
 
-async def measure_saga(plan: Plan, run_dir: Path, redis_port: int, say: Say) -> SagaOutcome:
+async def measure_saga(plan: Plan, run_dir: Path, redis_port: int, dapr_config: Path, say: Say) -> SagaOutcome:
     outcome = SagaOutcome()
     log_dir = run_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -85,7 +85,8 @@ async def measure_saga(plan: Plan, run_dir: Path, redis_port: int, say: Say) -> 
         env = _app_env(run_dir)
         started = time.monotonic()
         for app_id in SAGA_APPS:
-            apps.append(AppWithSidecar(app_id, SAGA_PORTS[app_id], redis_port, log_dir, env=env.get(app_id)))
+            apps.append(AppWithSidecar(app_id, SAGA_PORTS[app_id], redis_port, log_dir, env=env.get(app_id),
+                                       config=dapr_config))
         for app in apps:
             app.wait_ready()
         outcome.startup_seconds = time.monotonic() - started

@@ -9,6 +9,7 @@ from typing import Any
 
 from common.delivery import Outcome, event_endpoint
 from common.metrics import add_metrics_route
+from common.tracing import trace_requests
 from contracts.events import CloudEvent
 from fastapi import FastAPI, Request
 
@@ -20,6 +21,7 @@ ENVELOPE = CloudEvent[Probe]
 def create_app() -> FastAPI:
     app = FastAPI(title="bench-subscriber")
     add_metrics_route(app)  # event_endpoint counts each delivery, as in the apps
+    trace_requests(app, "bench-subscriber", zipkin_endpoint=None)  # spans made, as in the apps; sent nowhere
     # event_endpoint hands each event to a method of app.state.service.
     app.state.service = Recorder.from_env()
     app.post("/events/probe")(event_endpoint(Probe, record))
