@@ -1,6 +1,7 @@
 """Assembly of the storefront app: the web page, its API, the live saga stream, the
 operator's dead-letter routes, and the Dapr client."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -27,6 +28,7 @@ from storefront.settings import Settings
 from storefront.store import DeadLetterStore
 
 STATIC = Path(__file__).with_name("static")
+log = logging.getLogger("storefront")
 
 
 def create_app(
@@ -109,7 +111,10 @@ async def hear_saga_event(request: Request, event: Annotated[dict[str, Any], Bod
     # Only shown, never acted on: every event is acknowledged; poison is the business
     # subscribers' to dead-letter.
     started = perf_counter()
-    request.app.state.saga.publish(summary(event))
+    shown = summary(event)
+    request.app.state.saga.publish(shown)
+    about = {"event_id": shown["id"], "event_type": shown["type"], "order_id": shown["order_id"]}
+    log.info("shown on the live saga", extra=about)
     metrics_of(request).count(type_label(event.get("type")), None, Outcome.SUCCESS, started)
     return {"status": Outcome.SUCCESS}
 
