@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import redis
+import requests
 
 from tests.support.broker import Broker
 from tests.support.credentials import read_redis_password
@@ -27,8 +28,10 @@ APPS = {
     "storefront": (8000, 3500), "orders": (8001, 3501), "inventory": (8002, 3502),
     "payments": (8003, 3503), "shipping": (8004, 3504), "notifications": (8005, 3505),
 }
+ZIPKIN = "http://127.0.0.1:9411"
 PORTS = {
     "redis": 6380,
+    "zipkin": 9411,
     **{app: port for app, (port, _) in APPS.items()},
     **{f"{app} sidecar": port for app, (_, port) in APPS.items()},
 }
@@ -198,6 +201,18 @@ def test_make_load_places_a_few_orders_and_prints_its_summary(make_run: Process)
     assert shipped + cancelled == 6
     assert "out_of_stock" in summary["cancelled"] and "payment_declined" in summary["cancelled"]
     assert summary["completion"].startswith("p50 ")
+
+
+def test_the_order_is_one_trace_of_all_six_apps_in_the_zipkin_make_run_starts(make_run: Process) -> None:
+    order_id = place("c-e2e", "tea-sencha", 1)
+    settled(order_id)
+
+    def services_in_its_trace() -> set[str]:
+        found = requests.get(f"{ZIPKIN}/api/v2/traces", params={"annotationQuery": f"order_id={order_id}"}, timeout=5)
+        return {span["localEndpoint"]["serviceName"] for trace in found.json() for span in trace}
+
+    wait_until(lambda: services_in_its_trace() >= set(APPS), timeout=30)
+    assert requests.get(f"{ZIPKIN}/zipkin/", timeout=5).status_code == 200  # the UI the README opens
 
 
 def test_ctrl_c_stops_everything_and_make_down_finds_nothing_left(make_run: Process) -> None:
