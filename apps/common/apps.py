@@ -7,6 +7,11 @@ from fastapi import FastAPI, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import SecretStr
 
+# Every app answers 413 to a request body over 2 MiB (FastAPI's max_body_size), before
+# reading it whole; the sidecars take at most 1 MiB (dapr.yaml: maxBodySize), so every
+# event they deliver fits, CloudEvent envelope and all.
+MAX_BODY_BYTES = 2 * 1024 * 1024
+
 
 def add_health_route(app: FastAPI) -> None:
     """GET /healthz: the sidecar's app health check; 503 until `app.state.ready` is set."""

@@ -83,10 +83,10 @@ async def unrouted_event(request: Request) -> DaprAnswer:
     started = perf_counter()
     try:
         event = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python parses
         event = None
     event_type = event.get("type") if isinstance(event, dict) else None
-    if event_type in set(EventType):
+    if isinstance(event_type, str) and event_type in set(EventType):
         outcome = Outcome.SUCCESS
     else:
         log.warning("dropping an event of unknown type", extra={"event_type": str(event_type)})

@@ -9,6 +9,7 @@ transaction cannot be all-or-nothing under concurrency; single-key writes can.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
+from urllib.parse import unquote
 
 import grpc
 from dapr.aio.clients import DaprClient
@@ -21,6 +22,15 @@ from contracts.events import Event
 # First-write-wins: a write carrying an ETag fails if anyone wrote the key since it
 # was read; a write without one only creates a key that does not exist yet.
 FIRST_WRITE = StateOptions(concurrency=Concurrency.first_write, consistency=Consistency.strong)
+# Dapr refuses a key that holds "||" (its own separator between app-id and key), and a
+# key can come from a caller (an order id, an idempotency key): "|" is stored
+# percent-encoded, and so "%" too, which keeps the stored keys one-to-one with the keys.
+_KEY_ESCAPES = str.maketrans({"%": "%25", "|": "%7C"})
+
+
+def stored_key(key: str) -> str:
+    """The key as the state store holds it."""
+    return key.translate(_KEY_ESCAPES)
 
 
 class ConcurrencyError(Exception):
@@ -64,16 +74,16 @@ class DaprState:
         self._store = store
 
     async def read(self, key: str) -> Versioned[bytes] | None:
-        found = await self._client.get_state(self._store, key)
+        found = await self._client.get_state(self._store, stored_key(key))
         return Versioned(found.data, found.etag) if found.data else None
 
     async def read_many(self, keys: Iterable[str]) -> dict[str, Versioned[bytes]]:
-        found = await self._client.get_bulk_state(self._store, list(keys))
-        return {item.key: Versioned(item.data, item.etag) for item in found.items if item.data}
+        found = await self._client.get_bulk_state(self._store, [stored_key(key) for key in keys])
+        return {unquote(item.key): Versioned(item.data, item.etag) for item in found.items if item.data}
 
     async def replace(self, key: str, data: str, etag: str) -> None:
         try:
-            await self._client.save_state(self._store, key, data, etag=etag, options=FIRST_WRITE)
+            await self._client.save_state(self._store, stored_key(key), data, etag=etag, options=FIRST_WRITE)
         except Exception as error:
             if _grpc_code(error) == grpc.StatusCode.ABORTED:
                 raise ConcurrencyError(key) from error
@@ -81,7 +91,7 @@ class DaprState:
 
     async def create(self, key: str, data: str) -> bool:
         try:
-            await self._client.save_state(self._store, key, data, options=FIRST_WRITE)
+            await self._client.save_state(self._store, stored_key(key), data, options=FIRST_WRITE)
         except Exception:
             # Redis answers "key exists" with an unspecific error: look before judging.
             if await self.read(key) is not None:
@@ -96,6 +106,7 @@ class DaprState:
         # write commits. The write's metadata becomes the CloudEvent's attributes: its
         # type, and the trace context, which the outbox would otherwise leave empty.
         metadata = {"type": event.type, **trace_context()}
+        key = stored_key(key)
         operations = [
             TransactionalStateOperation(key=key, data=data, etag=etag, metadata=metadata),
             TransactionalStateOperation(

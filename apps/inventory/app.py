@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 
-from common.apps import add_health_route, only_from_the_sidecar
+from common.apps import MAX_BODY_BYTES, add_health_route, only_from_the_sidecar
 from common.delivery import event_endpoint, event_path, unrouted_event
 from common.logs import configure_logging
 from common.metrics import add_metrics_route
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, service: InventoryService | Non
             yield
             loading.cancel()
 
-    app = FastAPI(title="inventory", lifespan=lifespan)
+    app = FastAPI(title="inventory", lifespan=lifespan, max_body_size=MAX_BODY_BYTES)
     trace_requests(app, "inventory", settings.otel_exporter_zipkin_endpoint)
     app.state.catalogue = sorted(catalogue)
     add_health_route(app)

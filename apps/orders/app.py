@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response, status
 
-from common.apps import add_health_route, only_from_the_sidecar
+from common.apps import MAX_BODY_BYTES, add_health_route, only_from_the_sidecar
 from common.delivery import event_endpoint, event_path, unrouted_event
 from common.logs import configure_logging
 from common.metrics import add_metrics_route
@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None, service: OrdersService | None =
             app.state.ready = True
             yield
 
-    app = FastAPI(title="orders", lifespan=lifespan)
+    app = FastAPI(title="orders", lifespan=lifespan, max_body_size=MAX_BODY_BYTES)
     trace_requests(app, "orders", settings.otel_exporter_zipkin_endpoint)
     add_health_route(app)
     add_metrics_route(app)

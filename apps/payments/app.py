@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 
-from common.apps import add_health_route, only_from_the_sidecar
+from common.apps import MAX_BODY_BYTES, add_health_route, only_from_the_sidecar
 from common.delivery import event_endpoint, event_path, unrouted_event
 from common.logs import configure_logging
 from common.metrics import add_metrics_route
@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None, service: PaymentsService | None
             app.state.ready = True
             yield
 
-    app = FastAPI(title="payments", lifespan=lifespan)
+    app = FastAPI(title="payments", lifespan=lifespan, max_body_size=MAX_BODY_BYTES)
     trace_requests(app, "payments", settings.otel_exporter_zipkin_endpoint)
     add_health_route(app)
     add_metrics_route(app)

@@ -10,10 +10,11 @@ from typing import Annotated, Any
 
 import aiohttp
 from fastapi import Body, Depends, FastAPI, HTTPException, Request, status
+from fastapi import Path as PathParameter
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
-from common.apps import add_health_route, only_from_the_sidecar
+from common.apps import MAX_BODY_BYTES, add_health_route, only_from_the_sidecar
 from common.delivery import DaprAnswer, Outcome
 from common.logs import configure_logging
 from common.metrics import add_metrics_route, metrics_of, type_label
@@ -51,7 +52,7 @@ def create_app(
             app.state.ready = True
             yield
 
-    app = FastAPI(title="storefront", lifespan=lifespan)
+    app = FastAPI(title="storefront", lifespan=lifespan, max_body_size=MAX_BODY_BYTES)
     trace_requests(app, "storefront", settings.otel_exporter_zipkin_endpoint)
     add_health_route(app)
     add_metrics_route(app)
@@ -84,6 +85,9 @@ def get_invoker(request: Request) -> Invoker:
 
 Service = Annotated[StorefrontService, Depends(get_service)]
 Apps = Annotated[Invoker, Depends(get_invoker)]
+# Passed on into the path of a call to orders: only characters that cannot leave that
+# path segment (no "/", ".", "?", "#" or "%"). Orders' own ids are 32 hex digits.
+OrderId = Annotated[str, PathParameter(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
 async def page() -> FileResponse:
@@ -99,7 +103,7 @@ async def place_order(command: Annotated[dict[str, Any], Body()], apps: Apps) ->
     return _passed_on(*await apps.call("orders", "orders", "POST", command))
 
 
-async def order_events(order_id: str, apps: Apps) -> JSONResponse:
+async def order_events(order_id: OrderId, apps: Apps) -> JSONResponse:
     return _passed_on(*await apps.call("orders", f"orders/{order_id}/events"))
 
 

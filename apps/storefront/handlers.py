@@ -8,24 +8,54 @@ from typing import Any
 
 from storefront.model import DeadLetter
 
+# A dead letter is kept whole up to this size and cut beyond it: the contract's events
+# are a few kilobytes, and a kept letter must fit the sidecar's request limit even with
+# every byte escaped in JSON (dapr.yaml: maxBodySize).
+MAX_KEPT_BYTES = 64 * 1024
+MAX_ID_LENGTH = 128
+
 
 def dead_letter(delivery: dict[str, Any]) -> DeadLetter:
     """The dead letter in a raw delivery from the dead-letter topic.
 
     The subscription takes raw payloads (components/subscriptions.yaml), so anything a
-    subscriber dropped arrives, even bytes that were never a CloudEvent."""
-    raw = base64.b64decode(delivery.get("data_base64", ""))
+    subscriber dropped arrives, even bytes that were never a CloudEvent. Whatever does
+    not look like one is kept as text; a CloudEvent whose topic or type is no string can
+    be looked at but not replayed."""
+    raw = _payload(delivery)
     try:
         message = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         message = None
-    if not isinstance(message, dict) or not message.get("id"):
-        text = raw.decode(errors="replace")
+    if not isinstance(message, dict) or not _usable_id(message.get("id")):
         return DeadLetter(
             id=hashlib.sha256(raw).hexdigest()[:32], topic=None, type=None,
-            received_at=datetime.now(UTC), message=text,
+            received_at=datetime.now(UTC), message=_text(raw),
         )
     return DeadLetter(
-        id=str(message["id"]), topic=message.get("topic"), type=message.get("type"),
-        received_at=datetime.now(UTC), message=message,
+        id=str(message["id"]), topic=_string(message.get("topic")), type=_string(message.get("type")),
+        received_at=datetime.now(UTC), message=message if len(raw) <= MAX_KEPT_BYTES else _text(raw),
     )
+
+
+def _payload(delivery: dict[str, Any]) -> bytes:
+    # Dapr sends the message base64-encoded; anything else that arrives is kept as it came.
+    try:
+        return base64.b64decode(delivery["data_base64"], validate=True)
+    except (KeyError, TypeError, ValueError):  # binascii.Error is a ValueError
+        return json.dumps(delivery).encode()
+
+
+def _usable_id(value: Any) -> bool:
+    return isinstance(value, str | int) and 0 < len(str(value)) <= MAX_ID_LENGTH
+
+
+def _text(raw: bytes) -> str:
+    text = raw[:MAX_KEPT_BYTES].decode(errors="replace")
+    if len(raw) > MAX_KEPT_BYTES:
+        text += f"… (cut: {len(raw)} bytes, the first {MAX_KEPT_BYTES} kept)"
+    return text
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
