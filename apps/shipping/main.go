@@ -35,7 +35,7 @@ func main() {
 	server := &http.Server{
 		// Loopback only: the sidecar runs beside the app and is the only caller.
 		Addr:              fmt.Sprintf("127.0.0.1:%d", settings.AppPort),
-		Handler:           onlyFromTheSidecar(settings.AppAPIToken, newRouter(service, log)),
+		Handler:           onlyFromTheSidecar(settings.AppAPIToken, limitBodies(newRouter(service, log))),
 		ReadHeaderTimeout: 5 * time.Second,
 	}
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/subtle"
+	_ "embed"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -11,6 +12,11 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 )
+
+// openAPI describes every route; routes_test.go checks that it and the router agree.
+//
+//go:embed openapi.json
+var openAPI []byte
 
 // Paths the programmatic subscription names.
 const (
@@ -41,6 +47,10 @@ func newRouter(service *Service, log *slog.Logger) http.Handler {
 	})
 	mux.HandleFunc("GET /dapr/subscribe", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, subscription)
+	})
+	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openAPI)
 	})
 	metrics := newEventMetrics()
 	mux.Handle("GET /metrics", metrics.handler())
@@ -78,6 +88,10 @@ func deliver(log *slog.Logger, metrics *eventMetrics, handle eventHandler) http.
 		defer span.End()
 		log := log.With("trace_id", traceID(ctx))
 		body, err := io.ReadAll(r.Body)
+		if tooLarge(err) {
+			writeTooLarge(w)
+			return
+		}
 		if err != nil {
 			metrics.count("", "", Retry, started)
 			writeJSON(w, map[string]Outcome{"status": Retry})
