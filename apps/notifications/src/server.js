@@ -1,6 +1,7 @@
 // The HTTP surface of notifications: the event endpoint the Subscription YAML names
 // (components/subscriptions.yaml), the customer's feed, and the health check.
 import { timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { ERROR, EventMetrics } from './metrics.js';
 import { DROP, RETRY } from './service.js';
@@ -8,19 +9,29 @@ import { activeTraceId, inSpanOf } from './tracing.js';
 
 export const EVENTS_PATH = '/events';
 const FEED_PATH = /^\/customers\/([^/]+)\/notifications$/;
-// Far above any contract event: a body this large is poison, not data.
-const MAX_BODY_BYTES = 1024 * 1024;
+// Every request body is bounded; the sidecar takes at most 1 MiB (dapr.yaml:
+// maxBodySize), so every event it delivers fits, CloudEvent envelope and all.
+export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+class BodyTooLarge extends Error {}
 
 // `appApiToken`, when set, is required (in the dapr-api-token header the sidecar sends)
 // from every caller but the health check: only the sidecar may call the app.
 export function createApp({ service, log, appApiToken = null }) {
   const metrics = new EventMetrics(service.contract.eventTypes);
+  // Every route, described; test/openapi.test.js checks that it and the routes agree.
+  const openApi = readFileSync(new URL('./openapi.json', import.meta.url));
   return createServer(async (request, response) => {
     try {
       const { pathname } = new URL(request.url, 'http://app');
       const feedMatch = FEED_PATH.exec(pathname);
       if (pathname !== '/healthz' && !fromTheSidecar(request, appApiToken)) {
         send(response, 401, { detail: 'only the sidecar may call this app' });
+      } else if (Number(request.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
+        throw new BodyTooLarge();
+      } else if (request.method === 'GET' && pathname === '/openapi.json') {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(openApi);
       } else if (request.method === 'POST' && pathname === EVENTS_PATH) {
         const deliverInSpan = (span) => deliver(request, span, service, log, metrics);
         send(response, 200, { status: await inSpanOf(`POST ${EVENTS_PATH}`, request.headers, deliverInSpan) });
@@ -41,6 +52,10 @@ export function createApp({ service, log, appApiToken = null }) {
         send(response, 404, { detail: `no route ${request.method} ${pathname}` });
       }
     } catch (error) {
+      if (error instanceof BodyTooLarge) {
+        send(response, 413, { detail: 'the request body is over 2 MiB' });
+        return;
+      }
       log.error('request failed', { reason: error.message });
       send(response, 503, { detail: 'the state store is unavailable; try again' });
     }
@@ -67,7 +82,8 @@ async function deliver(request, span, service, baseLog, metrics) {
   let body;
   try {
     body = await readBody(request);
-  } catch {
+  } catch (error) {
+    if (error instanceof BodyTooLarge) throw error;
     return answer(RETRY); // the connection broke: Dapr delivers again
   }
   let event;
@@ -112,7 +128,7 @@ async function readBody(request) {
   let size = 0;
   for await (const chunk of request) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) return '';
+    if (size > MAX_BODY_BYTES) throw new BodyTooLarge();
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');

@@ -9,7 +9,10 @@ const SIDECAR_TIMEOUT_MS = 5000;
 
 export class ConcurrencyError extends Error {}
 
-const feedKey = (customerId) => `feed/${customerId}`;
+// Dapr refuses a key that holds "||" (its separator between app-id and key), and a
+// customer id is any string: "|" is stored percent-encoded, and so "%" too, which keeps
+// the stored keys one-to-one with the customer ids (as apps/common/state.py does).
+export const feedKey = (customerId) => `feed/${customerId.replaceAll('%', '%25').replaceAll('|', '%7C')}`;
 const FIRST_WRITE = { concurrency: 'first-write', consistency: 'strong' };
 
 export class DaprFeedStore {
