@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DAPRD = Path.home() / ".dapr" / "bin" / "daprd"
 DAPR_CONFIG = ROOT / "dapr-config" / "config.yaml"
 START_TIMEOUT = 30.0
+# The sidecars' request limit, as dapr.yaml sets it (tests/unit/test_wiring.py checks).
+MAX_BODY_SIZE = "1Mi"
 
 
 def require_tool(path: str | Path, install: str) -> str:
@@ -165,7 +167,8 @@ def daprd_command(
     return [require_tool(DAPRD, "make setup"), "--app-id", app_id,
             "--dapr-http-port", str(ports.dapr_http), "--dapr-grpc-port", str(ports.dapr_grpc),
             "--metrics-port", str(ports.metrics), "--resources-path", str(resources),
-            "--config", str(config), "--placement-host-address", "", "--scheduler-host-address", "", "--log-level", "info"]
+            "--config", str(config), "--max-body-size", MAX_BODY_SIZE,
+            "--placement-host-address", "", "--scheduler-host-address", "", "--log-level", "info"]
 
 
 def sidecar_environment(redis_port: int) -> dict[str, str]:

@@ -8,6 +8,7 @@ import pytest
 import yaml
 from fastapi.routing import APIRoute
 
+from common.apps import MAX_BODY_BYTES
 from contracts.names import (
     INVENTORY_STORE, NOTIFICATIONS_STORE, ORDERS_STORE, OUTBOX_PUBSUB, PAYMENTS_STORE, PUBSUB, SHIPPING_STORE,
     STOREFRONT_STORE, EventType, Topic,
@@ -16,6 +17,7 @@ from inventory.app import create_app as create_inventory
 from orders.app import create_app as create_orders
 from payments.app import create_app as create_payments
 from storefront.app import create_app as create_storefront
+from tests.support.sidecars import MAX_BODY_SIZE
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = {
@@ -136,6 +138,12 @@ def test_dapr_yaml_runs_every_app_under_its_folder_name() -> None:
         assert f"{app_id}.app:create_app" in apps[app_id]["command"]
         assert str(apps[app_id]["appPort"]) in apps[app_id]["command"]
     assert run["common"]["appHealthCheckPath"] == "/healthz"
+
+
+def test_the_sidecars_refuse_bodies_the_apps_could_not_take() -> None:
+    run = yaml.safe_load((ROOT / "dapr.yaml").read_text())
+    assert run["common"]["maxBodySize"] == MAX_BODY_SIZE == "1Mi"  # the tests' sidecars too
+    assert MAX_BODY_BYTES == 2 * 1024 * 1024  # room for the CloudEvent around a 1 MiB publish
 
 
 def pinned() -> dict[str, str]:
