@@ -32,10 +32,15 @@ def dead_letter(delivery: dict[str, Any]) -> DeadLetter:
             id=hashlib.sha256(raw).hexdigest()[:32], topic=None, type=None,
             received_at=datetime.now(UTC), message=_text(raw),
         )
-    return DeadLetter(
+    letter = DeadLetter(
         id=str(message["id"]), topic=_string(message.get("topic")), type=_string(message.get("type")),
         received_at=datetime.now(UTC), message=message if len(raw) <= MAX_KEPT_BYTES else _text(raw),
     )
+    try:
+        letter.model_dump_json()
+    except ValueError:  # nested deeper than it can be stored as JSON: kept as text
+        return letter.model_copy(update={"message": _text(raw)})
+    return letter
 
 
 def _payload(delivery: dict[str, Any]) -> bytes:

@@ -34,6 +34,10 @@ class Broker:
                 return delivered and group["pending"] == 0
         return False
 
+    def groups(self, topic: Topic) -> list[str]:
+        """The consumer groups on `topic`: one per app that subscribes to it."""
+        return [group["name"] for group in self._redis.xinfo_groups(topic)] if self._redis.exists(topic) else []
+
     def events(self, topic: Topic) -> list[dict[str, Any]]:
         """Every CloudEvent published to `topic` (that was one), oldest first."""
         if not self._redis.exists(topic):
@@ -41,9 +45,11 @@ class Broker:
         found = []
         for _, fields in self._redis.xrange(topic):
             try:
-                found.append(json.loads(fields["data"]))
+                event = json.loads(fields["data"])
             except ValueError:
                 continue
+            if isinstance(event, dict):  # raw payloads need not be objects
+                found.append(event)
         return found
 
     def about(self, order_id: str, topic: Topic) -> list[dict[str, Any]]:

@@ -109,3 +109,16 @@ def test_a_dead_letter_delivery_without_a_payload_is_kept_as_it_came(
 
     [letter] = storefront.get("/deadletters").json()
     assert json.loads(letter["message"]) == delivery
+
+
+def test_a_dead_letter_nested_too_deep_to_store_as_json_is_kept_as_text(storefront: TestClient) -> None:
+    nested = '{"id": "deep", "type": "order.placed", "topic": "orders", "data": ' + "[" * 900 + "]" * 900 + "}"
+    dead_letter(storefront, nested.encode())
+
+    [letter] = storefront.get("/deadletters").json()
+    assert (letter["id"], letter["message"]) == ("deep", nested)
+
+
+@pytest.mark.parametrize("body", [b"[" * 5000 + b"]" * 5000, b"not json", b"[1, 2]", b"\xff"])
+def test_the_saga_view_acknowledges_whatever_it_hears(storefront: TestClient, body: bytes) -> None:
+    assert storefront.post("/events/saga", content=body).json() == {"status": "SUCCESS"}
