@@ -5,6 +5,7 @@ valid traffic keeps flowing."""
 
 import json
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import uuid4
@@ -13,21 +14,29 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
 from schemathesis.generation import GenerationMode
 
 from contracts.names import PUBSUB, Topic
 from tests.integration.flows import TIMEOUT, TO_APP, TO_SIDECAR, dead_letters, place_order, settled
-from tests.support.system import APP_IDS, System
+from tests.support.system import APP_IDS, System, running_apart
 from tests.support.waiting import wait_until
 
 # Per operation, per generation mode (valid and invalid requests): each example is sent
 # twice, with the app token and without it.
-EXAMPLES = 25
+EXAMPLES = 100
 # Never generated: a server-sent event stream that stays open by design.
 STREAMS = {("storefront", "GET /api/saga")}
 OVER_THE_APPS = 3 * 1024 * 1024  # over every app's 2 MiB and every sidecar's 1 MiB
 UNDER_THE_SIDECARS = 900 * 1024
 DRAIN_TIMEOUT = 90  # a delivery that fails is retried with back-off for up to ~30 s
+
+
+@pytest.fixture(scope="module")
+def running_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    """This module's own system: thousands of junk requests leave nothing for the others."""
+    with running_apart(tmp_path_factory) as system:
+        yield system
 
 
 @dataclass
@@ -77,7 +86,11 @@ def generated_requests(system: System, app_id: str) -> Tally:
                     if not token and not public(app_id, case.formatted_path) and answer.status_code != 401:
                         tally.let_in_without_token.append(f"{where}: {answer.status_code}")
 
-            send()
+            try:
+                send()
+            except Unsatisfiable:
+                # An operation that takes no input has no invalid request to make.
+                assert mode is GenerationMode.NEGATIVE, operation.label
     return tally
 
 
@@ -103,8 +116,9 @@ def test_requests_generated_from_every_apps_openapi_get_no_server_error(
 # The malformed deliveries: one line each. The topic's owner publishes it, through its
 # sidecar; `how` is "raw" (bytes as they are, no CloudEvent around them), "envelope" (the
 # body is the CloudEvent itself) or "data" (the sidecar wraps the body, with `type`).
-# `outcome` is "dead-lettered" (a subscriber drops it; the storefront keeps it) or a
-# status the sidecar refuses it with at once.
+# `outcome` is "dead-lettered" (a subscriber drops it; the storefront keeps it), or the
+# status and the words the sidecar refuses it with at once. (Dapr 1.18 answers a publish
+# over its body limit with 500 "stream too large", not 413.)
 @dataclass(frozen=True)
 class Poison:
     name: str
@@ -113,7 +127,7 @@ class Poison:
     body: Any  # a str is sent as text, bytes as JSON as they are, anything else as JSON;
     # "{id}" in it becomes the case's own id
     event_type: str = "order.placed"
-    outcome: str | int = "dead-lettered"
+    outcome: str | tuple[int, str] = "dead-lettered"
 
 
 NESTED = b'{"order_id": "{id}", "items": ' + b"[" * 5000 + b"]" * 5000 + b"}"  # too deep for json.dumps
@@ -145,7 +159,7 @@ CORPUS = [
     Poison("a body just under the sidecar's limit", Topic.ORDERS, "data",
            {"order_id": "{id}", "customer_id": "c", "items": [], "padding": "x" * UNDER_THE_SIDECARS}),
     Poison("a body over every limit", Topic.ORDERS, "data", {"order_id": "{id}", "padding": "x" * OVER_THE_APPS},
-           outcome=413),
+           outcome=(500, "stream too large")),
 ]
 OWNERS = {Topic.ORDERS: "orders", Topic.INVENTORY: "inventory", Topic.PAYMENTS: "payments",
           Topic.SHIPPING: "shipping"}
@@ -197,7 +211,8 @@ def test_malformed_deliveries_are_dead_lettered_or_refused_and_valid_traffic_flo
             assert answer.status_code == 204, f"{poison.name}: {answer.status_code} {answer.text}"
             published[poison.name] = poison_id
         else:
-            assert answer.status_code == poison.outcome, f"{poison.name}: {answer.status_code} {answer.text}"
+            status, words = poison.outcome
+            assert answer.status_code == status and words in answer.text, f"{poison.name}: {answer.text}"
 
     try:
         wait_until(lambda: not not_kept(system, published), DRAIN_TIMEOUT, every=0.5)
@@ -216,15 +231,18 @@ def test_malformed_deliveries_are_dead_lettered_or_refused_and_valid_traffic_flo
 
 
 @pytest.mark.parametrize("app_id", APP_IDS)
-def test_a_body_over_the_limits_gets_413_from_the_app_and_from_its_sidecar(system: System, app_id: str) -> None:
+def test_a_body_over_the_limits_gets_413_from_the_app_and_is_refused_by_its_sidecar(
+    system: System, app_id: str
+) -> None:
     app = system[app_id]
+    path = {"notifications": "/events", "storefront": "/events/dead-letter"}.get(app_id, "/events/unrouted")
     huge = b"x" * OVER_THE_APPS
-    path = "/events" if app_id == "notifications" else "/events/unrouted"
-    if app_id == "storefront":
-        path = "/events/dead-letter"
 
     direct = requests.post(f"{app.url}{path}", data=huge, headers=TO_APP, timeout=TIMEOUT)
     invoked = requests.post(f"{app.dapr_url}/v1.0/invoke/{app_id}/method{path}", data=huge,
                             headers=TO_SIDECAR, timeout=TIMEOUT)
 
-    assert (direct.status_code, invoked.status_code) == (413, 413), (direct.text, invoked.text)
+    assert direct.status_code == 413
+    # The sidecar streams the body on to the app and stops at its own limit: it passes on
+    # the app's 413 when that comes first, or answers 500 "stream too large" (Dapr 1.18).
+    assert invoked.status_code == 413 or (invoked.status_code, "stream too large" in invoked.text) == (500, True)

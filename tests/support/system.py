@@ -8,6 +8,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 from tests.support.broker import Broker
 from tests.support.brokers import COMPONENT_ENV, observed_broker, running_servers
 from tests.support.processes import Process
@@ -33,6 +35,10 @@ PORTS = numbered(app=8100, dapr_http=3600, dapr_grpc=4600, metrics=9190)
 VARIANT_REDIS_PORT = 6396
 VARIANT_PORTS = numbered(app=8400, dapr_http=3900, dapr_grpc=4900, metrics=9400)
 # Where events do not travel on Redis Streams, a recorder hears every topic (tests/support/recorder.py).
+# The hostile-input and contention modules run a system of their own, apart from the
+# one the other modules start (tests/integration/test_hostile.py, test_contention.py).
+HOSTILE_REDIS_PORT = 6393
+HOSTILE_PORTS = numbered(app=8600, dapr_http=3300, dapr_grpc=4300, metrics=9600)
 RECORDER_PORTS = Ports(app=8406, dapr_http=3906, dapr_grpc=4906, metrics=9406)
 # One order in five fails its first charge: every test runs through gateway retries.
 TRANSIENT_FAILURE_PERCENT = 20
@@ -75,13 +81,16 @@ class System:
 def running(
     log_dir: Path, redis_dir: Path, variant: Variant = Variant.parse("redis"),
     config: Path = DAPR_CONFIG, env: Mapping[str, str] | None = None,
+    at: tuple[int, dict[str, Ports]] | None = None,
 ) -> Iterator[System]:
     """Every app with its sidecar, healthy; at the end, all stopped by PID, and every event
     published meanwhile checked against the contract. A `variant` other than the default
     swaps components by YAML alone and runs its brokers or databases beside Redis, on ports
     of its own; where events leave Redis Streams, a recorder hears them for the tests.
-    `config` is the sidecars' Dapr Configuration; `env` goes to every app and sidecar."""
+    `config` is the sidecars' Dapr Configuration; `env` goes to every app and sidecar;
+    `at` gives Redis's port and the apps' for a system beside the usual one."""
     redis_port, all_ports = (REDIS_PORT, PORTS) if variant.default else (VARIANT_REDIS_PORT, VARIANT_PORTS)
+    redis_port, all_ports = at or (redis_port, all_ports)
     sidecar_env = {} if variant.default else COMPONENT_ENV
     with ExitStack() as servers:
         work = Path(tempfile.mkdtemp(prefix=f"{variant.name}-", dir=redis_dir.parent))  # this run's alone
@@ -107,3 +116,11 @@ def running(
             for app in (*system.extra, *system.apps.values()):
                 app.stop()
             system.redis.stop()
+
+
+@contextmanager
+def running_apart(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    """The whole system on the hostile-input and contention modules' own ports."""
+    with running(tmp_path_factory.mktemp("logs"), tmp_path_factory.mktemp("redis"),
+                 at=(HOSTILE_REDIS_PORT, HOSTILE_PORTS)) as system:
+        yield system
