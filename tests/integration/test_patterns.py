@@ -90,7 +90,7 @@ def test_transient_gateway_failures_recover_through_retries_without_a_second_cha
 
 def test_fifty_concurrent_orders_for_five_units_never_oversell(system: System) -> None:
     before = stock(system, "kettle-gooseneck")
-    assert before["available"] == 5  # tests/support/catalogue.json: the one SKU that is short
+    assert before["available"] == 5  # tests/support/catalogue.json: a SKU that is short
 
     with ThreadPoolExecutor(max_workers=50) as pool:
         order_ids = list(pool.map(lambda _: place_order(system, ("kettle-gooseneck", 1)), range(50)))

@@ -49,7 +49,7 @@ DAPR_API_TOKEN = secrets.token_hex(32)
 TOKENS = {"APP_API_TOKEN": APP_API_TOKEN, "DAPR_API_TOKEN": DAPR_API_TOKEN}
 ENV = {
     "payments": {"TRANSIENT_FAILURE_PERCENT": str(TRANSIENT_FAILURE_PERCENT)},
-    # Stock enough that no test runs another out of it (but for the one SKU that is short).
+    # Stock enough that no test runs another out of it (but for the SKUs that are short).
     "inventory": {"CATALOGUE_PATH": str(Path(__file__).with_name("catalogue.json"))},
 }
 
