@@ -20,6 +20,7 @@ from collections import OrderedDict
 from time import perf_counter
 
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import PlainTextResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -41,7 +42,9 @@ REMEMBERED_FAILURES = 10_000
 
 
 def type_label(event_type: object) -> str:
-    return str(event_type) if event_type in KNOWN_TYPES else UNKNOWN
+    """The event type as a label: one the contract names, or "unknown" (anything a sender
+    may put there, a list or a number included)."""
+    return event_type if isinstance(event_type, str) and event_type in KNOWN_TYPES else UNKNOWN
 
 
 class EventMetrics:
@@ -100,7 +103,7 @@ def add_metrics_route(app: FastAPI) -> None:
     `app.state.metrics`; behind the app API token like every route but /healthz."""
     app.state.metrics = EventMetrics()
 
-    @app.get("/metrics", include_in_schema=False)
+    @app.get("/metrics", response_class=PlainTextResponse)
     async def metrics(request: Request) -> Response:
         return Response(request.app.state.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 

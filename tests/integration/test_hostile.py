@@ -54,9 +54,9 @@ class Tally:
 
 def public(app_id: str, path: str) -> bool:
     """Answered without the token: the health check, and all of the storefront but its
-    event deliveries (its page and API are the shop's front door)."""
+    event deliveries and metrics (its page and API are the shop's front door)."""
     if app_id == "storefront":
-        return not path.startswith("/events/")
+        return not path.startswith("/events/") and path != "/metrics"
     return path == "/healthz"
 
 
@@ -114,7 +114,7 @@ def test_requests_generated_from_every_apps_openapi_get_no_server_error(
 
 
 # The malformed deliveries: one line each. The topic's owner publishes it, through its
-# sidecar; `how` is "raw" (bytes as they are, no CloudEvent around them), "envelope" (the
+# sidecar (or, for one, an app that may not); `how` is "raw" (bytes as they are, no CloudEvent around them), "envelope" (the
 # body is the CloudEvent itself) or "data" (the sidecar wraps the body, with `type`).
 # `outcome` is "dead-lettered" (a subscriber drops it; the storefront keeps it), or the
 # status and the words the sidecar refuses it with at once. (Dapr 1.18 answers a publish
@@ -128,6 +128,7 @@ class Poison:
     # "{id}" in it becomes the case's own id
     event_type: str = "order.placed"
     outcome: str | tuple[int, str] = "dead-lettered"
+    publisher: str | None = None  # the app whose sidecar publishes it, if not the topic's owner
 
 
 NESTED = b'{"order_id": "{id}", "items": ' + b"[" * 5000 + b"]" * 5000 + b"}"  # too deep for json.dumps
@@ -160,9 +161,10 @@ CORPUS = [
            {"order_id": "{id}", "customer_id": "c", "items": [], "padding": "x" * UNDER_THE_SIDECARS}),
     Poison("a body over every limit", Topic.ORDERS, "data", {"order_id": "{id}", "padding": "x" * OVER_THE_APPS},
            outcome=(500, "stream too large")),
+    Poison("an order placed by an app whose scope has no orders topic", Topic.ORDERS, "data",
+           {"order_id": "{id}", "customer_id": "c", "items": [{"sku": "tea-sencha", "quantity": 1}]},
+           outcome=(403, "ERR_PUBSUB_FORBIDDEN"), publisher="payments"),
 ]
-OWNERS = {Topic.ORDERS: "orders", Topic.INVENTORY: "inventory", Topic.PAYMENTS: "payments",
-          Topic.SHIPPING: "shipping"}
 
 
 def with_id(body: Any, poison_id: str) -> Any:
@@ -191,7 +193,7 @@ def publish(system: System, poison: Poison, poison_id: str) -> requests.Response
     else:
         params |= {"metadata.cloudevent.type": poison.event_type, "metadata.cloudevent.id": poison_id}
     return requests.post(
-        f"{system[OWNERS[poison.topic]].dapr_url}/v1.0/publish/{PUBSUB}/{poison.topic}",
+        f"{system[poison.publisher or poison.topic].dapr_url}/v1.0/publish/{PUBSUB}/{poison.topic}",
         data=payload, params=params, headers={**TO_SIDECAR, "content-type": content_type}, timeout=TIMEOUT,
     )
 
