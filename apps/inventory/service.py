@@ -77,6 +77,7 @@ class InventoryService:
         for _ in range(MAX_ATTEMPTS):
             stored = await self._store.reservation(order_id)
             if stored is None or stored.value.shipped:
+                log.info("shipment heard before; nothing to do", extra={"order_id": order_id})
                 return Outcome.SUCCESS
             levels = await self._store.levels(line.sku for line in event.data.items)
             try:

@@ -28,7 +28,7 @@ def record(current: OrderRecord, event_id: str, event: Event) -> tuple[OrderReco
     if moved is None:
         return None
     history = (*current.history, _fact(event_id, event))
-    return OrderRecord(history=history, view=moved), _announcement(moved)
+    return OrderRecord(history=history, view=moved), _announcement(current.view, moved)
 
 
 def rebuild(history: tuple[Fact, ...]) -> Order:
@@ -46,7 +46,9 @@ def rebuild(history: tuple[Fact, ...]) -> Order:
 _TRANSITIONS: dict[EventType, Callable[[Any], dict[str, Any]]] = {
     EventType.STOCK_RESERVED: lambda e: {"status": OrderStatus.RESERVED, "amount_cents": e.amount_cents},
     EventType.STOCK_REJECTED: lambda e: {"status": OrderStatus.CANCELLED, "reason": e.reason},
-    EventType.PAYMENT_SUCCEEDED: lambda e: {"status": OrderStatus.PAID, "payment_id": e.payment_id},
+    EventType.PAYMENT_SUCCEEDED: lambda e: {
+        "status": OrderStatus.PAID, "payment_id": e.payment_id, "amount_cents": e.amount_cents,
+    },
     EventType.PAYMENT_FAILED: lambda e: {"status": OrderStatus.CANCELLED, "reason": e.reason},
     EventType.SHIPMENT_SCHEDULED: lambda e: {"status": OrderStatus.SHIPPED, "shipment_id": e.shipment_id},
 }
@@ -61,9 +63,14 @@ def _move(order: Order, event: Event) -> Order | None:
     return order.model_copy(update=_TRANSITIONS[event.type](event))
 
 
-def _announcement(order: Order) -> Event | None:
-    """The orders service announces that an order is confirmed (paid) or cancelled."""
-    if order.status is OrderStatus.PAID:
+def _announcement(before: Order, order: Order) -> Event | None:
+    """The orders service announces that an order is confirmed (paid) or cancelled. A
+    shipment that overtook its payment confirms the order too: it was paid, or it would
+    not have shipped, and the payment arriving after it is late and changes nothing."""
+    confirmed = order.status is OrderStatus.PAID or (
+        order.status is OrderStatus.SHIPPED and before.status is not OrderStatus.PAID
+    )
+    if confirmed:
         return OrderConfirmed(
             order_id=order.order_id, customer_id=order.customer_id, amount_cents=order.amount_cents or 0
         )

@@ -8,9 +8,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from time import perf_counter
 from typing import Annotated, Any
+from uuid import uuid4
 
 import aiohttp
-from fastapi import Body, Depends, FastAPI, HTTPException, Request, status
+from fastapi import Body, Depends, FastAPI, Header, HTTPException, Request, status
 from fastapi import Path as PathParameter
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
@@ -99,9 +100,16 @@ async def list_products(apps: Apps) -> JSONResponse:
     return _passed_on(*await apps.call("inventory", "stock"))
 
 
-async def place_order(command: Annotated[dict[str, Any], Body()], apps: Apps) -> JSONResponse:
+async def place_order(
+    command: Annotated[dict[str, Any], Body()],
+    apps: Apps,
+    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=128)] = None,
+) -> JSONResponse:
     # The orders service validates the command; its 202 or its 422 goes back as it is.
-    return _passed_on(*await apps.call("orders", "orders", "POST", command))
+    # The key goes with it, so a client that sends its order again after a lost answer,
+    # or a retried invocation, places one order; without one, this request gets its own.
+    key = {"Idempotency-Key": idempotency_key or uuid4().hex}
+    return _passed_on(*await apps.call("orders", "orders", "POST", command, key))
 
 
 async def order_events(order_id: OrderId, apps: Apps) -> JSONResponse:

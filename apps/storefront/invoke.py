@@ -4,6 +4,7 @@ The storefront asks questions (stock, an order's history) and passes a customer'
 on to orders; it never asks another app to do its work for it.
 """
 
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
@@ -18,11 +19,13 @@ class Invoker:
         self._sidecar_url = sidecar_url
         self._headers = {"dapr-api-token": token.get_secret_value()} if token else {}
 
-    async def call(self, app_id: str, method: str, verb: str = "GET", body: Any = None) -> tuple[int, Any]:
+    async def call(
+        self, app_id: str, method: str, verb: str = "GET", body: Any = None, headers: Mapping[str, str] | None = None
+    ) -> tuple[int, Any]:
         """The app's answer: its status code and its JSON body (None when it had none)."""
         url = f"{self._sidecar_url}/v1.0/invoke/{app_id}/method/{method}"
         # The trace context goes along: the order the page placed is one trace from here on.
-        headers = {**self._headers, **trace_context()}
-        async with self._session.request(verb, url, json=body, headers=headers) as response:
+        sent = {**self._headers, **trace_context(), **(headers or {})}
+        async with self._session.request(verb, url, json=body, headers=sent) as response:
             answer = await response.json(content_type=None) if await response.read() else None
             return response.status, answer

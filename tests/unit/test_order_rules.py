@@ -102,3 +102,35 @@ def test_rebuilding_from_the_history_gives_the_stored_view() -> None:
         PaymentFailed(order_id="o-1", customer_id="c-1", reason="payment_declined", detail="no", amount_cents=1),
     )
     assert handlers.rebuild(record.history) == record.view
+
+
+def test_a_shipment_that_overtook_its_payment_ships_the_order_and_confirms_it() -> None:
+    record, order = placed()
+    record = follow(record, reserved(order, amount_cents=2400))
+    shipped = ShipmentScheduled(order_id="o-1", customer_id="c-1", shipment_id="s-1", items=order.items)
+    decision = handlers.record(record, "e-shipped", shipped)
+    assert decision is not None
+    record, announced = decision
+    assert record.view.status is S.SHIPPED
+    assert announced == OrderConfirmed(order_id="o-1", customer_id="c-1", amount_cents=2400)
+    paid = PaymentSucceeded(order_id="o-1", customer_id="c-1", payment_id="p-1", amount_cents=2400, items=order.items)
+    assert handlers.record(record, "e-paid", paid) is None  # late: it changes nothing
+
+
+def test_a_shipment_after_its_payment_announces_nothing_more() -> None:
+    record, order = placed()
+    paid = PaymentSucceeded(order_id="o-1", customer_id="c-1", payment_id="p-1", amount_cents=2400, items=order.items)
+    record = follow(record, reserved(order), paid)
+    shipped = ShipmentScheduled(order_id="o-1", customer_id="c-1", shipment_id="s-1", items=order.items)
+    decision = handlers.record(record, "e-shipped", shipped)
+    assert decision is not None and decision[1] is None
+
+
+def test_a_payment_that_overtook_its_reservation_confirms_the_amount_charged() -> None:
+    record, order = placed()
+    paid = PaymentSucceeded(order_id="o-1", customer_id="c-1", payment_id="p-1", amount_cents=2400, items=order.items)
+    decision = handlers.record(record, "e-paid", paid)
+    assert decision is not None
+    record, announced = decision
+    assert (record.view.status, record.view.amount_cents) == (S.PAID, 2400)
+    assert announced == OrderConfirmed(order_id="o-1", customer_id="c-1", amount_cents=2400)

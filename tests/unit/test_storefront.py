@@ -35,9 +35,13 @@ class StubApps:
     def __init__(self, answers: dict[str, tuple[int, Any]]) -> None:
         self.answers = answers
         self.calls: list[tuple[str, str, str, Any]] = []
+        self.headers: list[dict[str, str]] = []
 
-    async def call(self, app_id: str, method: str, verb: str = "GET", body: Any = None) -> tuple[int, Any]:
+    async def call(
+        self, app_id: str, method: str, verb: str = "GET", body: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
         self.calls.append((app_id, method, verb, body))
+        self.headers.append(headers or {})
         return self.answers[method]
 
 
@@ -104,6 +108,17 @@ def test_the_page_and_its_api_pass_questions_and_commands_on_to_the_apps(client:
     refused = client.post("/api/orders", json={"items": []})
     assert (refused.status_code, refused.json()["detail"][0]["loc"]) == (422, ["body", "customer_id"])
     assert apps.calls[-1] == ("orders", "orders", "POST", {"items": []})
+
+
+def test_an_order_goes_on_with_the_clients_idempotency_key_or_one_of_its_own(
+    client: TestClient, apps: StubApps
+) -> None:
+    client.post("/api/orders", json={"items": []}, headers={"Idempotency-Key": "k-1"})
+    assert apps.headers[-1] == {"Idempotency-Key": "k-1"}
+    client.post("/api/orders", json={"items": []})
+    client.post("/api/orders", json={"items": []})
+    own = [headers["Idempotency-Key"] for headers in apps.headers[-2:]]
+    assert all(own) and own[0] != own[1]
 
 
 def test_every_saga_event_heard_is_acknowledged(client: TestClient) -> None:
