@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/.venv/bin:$(HOME)/.dapr/bin:$(PATH)
 
-.PHONY: setup setup-k8s run down logs load test test-polyglot test-brokers lock bench bench-lock
+.PHONY: setup setup-k8s run down logs load test test-polyglot test-brokers chaos lock bench bench-lock
 
 setup:  ## install Redis, the Python environment and the Dapr CLI and runtime, as needed
 	@tools/setup.sh
@@ -42,6 +42,9 @@ test-brokers: setup  ## the saga suite on RabbitMQ, MQTT and PostgreSQL (private
 	  echo "==> the saga suite on components/variants/$$variant"; \
 	  pytest tests/integration/test_saga.py --variant "$$variant" $(PYTEST_ARGS); \
 	done
+
+chaos: setup  ## orders while apps, sidecars and Redis are SIGKILLed; writes .run/chaos/latest.md; CHAOS_ARGS="--orders 500"
+	PYTHONPATH=apps:. python -m tests.support.chaos $(CHAOS_ARGS)
 
 LOCK := pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-header --no-emit-find-links
 

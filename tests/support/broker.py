@@ -62,6 +62,31 @@ class Broker:
         data = self._redis.hget(f"{app_id}||{key}", "data")
         return json.loads(data) if data is not None else None
 
+    def keys(self, app_id: str, prefix: str) -> list[str]:
+        """The keys in an app's state store that start with `prefix`, without the app's part."""
+        stored = self._redis.scan_iter(match=f"{app_id}||{prefix}*", count=1000)
+        return [key.split("||", 1)[1] for key in stored]
+
+    def states(self, app_id: str, keys: list[str]) -> dict[str, dict[str, Any]]:
+        """Many values of an app's state store at once (see `state`), by key; missing ones left out."""
+        pipe = self._redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.hget(f"{app_id}||{key}", "data")
+        return {key: json.loads(data) for key, data in zip(keys, pipe.execute()) if data is not None}
+
+    def pending(self) -> dict[str, int]:
+        """Every consumer group with deliveries not yet acknowledged, as 'stream/group': count
+        (the business topics and the outbox's internal ones alike)."""
+        found = {}
+        for stream in self._redis.scan_iter(_type="stream"):
+            for group in self._redis.xinfo_groups(stream):
+                if group["pending"]:
+                    found[f"{stream}/{group['name']}"] = group["pending"]
+        return found
+
+    def length(self, topic: Topic) -> int:
+        return self._redis.xlen(topic) if self._redis.exists(topic) else 0
+
     def contract_breaches(self, poison: Callable[[dict[str, Any]], bool] = lambda _event: False) -> list[str]:
         """Every event on a business topic whose type is in the contract but whose data
         does not validate against its schema, as 'type id: error'. Poison the tests

@@ -52,6 +52,13 @@ class Process:
             time.sleep(0.1)
         raise RuntimeError(f"{self.name} not ready after {timeout}s:\n{self.log_tail()}")
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash: no chance to clean up; only this process, by its PID."""
+        if self.alive():
+            self._popen.kill()
+            self._popen.wait()
+        self._log.close()
+
     def stop(self) -> None:
         """SIGTERM, then SIGKILL after a grace period; only this process, by its PID."""
         if self.alive():

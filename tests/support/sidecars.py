@@ -103,6 +103,11 @@ class AppWithSidecar:
         self.start()
 
     def start(self) -> None:
+        self.start_app()
+        self.start_sidecar()
+
+    def start_app(self) -> None:
+        """Start the app (again, after a crash); its log goes on in the same file."""
         ports, app_id = self.ports, self.app_id
         self.app = Process(
             self.name,
@@ -111,6 +116,10 @@ class AppWithSidecar:
             env={"DAPR_GRPC_PORT": str(ports.dapr_grpc), "DAPR_HTTP_PORT": str(ports.dapr_http),
                  "APP_PORT": str(ports.app), **self._env},
         )
+
+    def start_sidecar(self) -> None:
+        """Start the sidecar (again, after a crash); its log goes on in the same file."""
+        ports, app_id = self.ports, self.app_id
         self.sidecar = Process(
             f"{self.name}-daprd",
             [*daprd_command(app_id, ports, self._resources, self._config),

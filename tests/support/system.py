@@ -67,9 +67,13 @@ class System:
     def __getitem__(self, app_id: str) -> AppWithSidecar:
         return self.apps[app_id]
 
-    def restart_redis(self) -> None:
-        """Stop Redis (it writes its AOF on the way) and start it on the same data."""
-        self.redis.stop()
+    def restart_redis(self, crash: bool = False) -> None:
+        """Stop Redis (it writes its AOF on the way), or with `crash` SIGKILL it (only what
+        its AOF already holds survives), and start it on the same data."""
+        if crash:
+            self.redis.kill()
+        else:
+            self.redis.stop()
         self.redis = start_redis(self.redis_port, self.redis_dir, self.log_dir)
 
     def check_alive(self) -> None:
@@ -88,7 +92,8 @@ def running(
     swaps components by YAML alone and runs its brokers or databases beside Redis, on ports
     of its own; where events leave Redis Streams, a recorder hears them for the tests.
     `config` is the sidecars' Dapr Configuration; `env` goes to every app and sidecar;
-    `at` gives Redis's port and the apps' for a system beside the usual one."""
+    `at` gives Redis's port and the apps' for a system beside the usual one (the hostile-input
+    tests and make chaos run on their own)."""
     redis_port, all_ports = (REDIS_PORT, PORTS) if variant.default else (VARIANT_REDIS_PORT, VARIANT_PORTS)
     redis_port, all_ports = at or (redis_port, all_ports)
     sidecar_env = {} if variant.default else COMPONENT_ENV
