@@ -18,7 +18,7 @@ class Fault:
 
     @property
     def name(self) -> str:
-        return {"app": self.target, "sidecar": f"{self.target}'s daprd", "redis": "Redis"}[self.kind]
+        return "Redis" if self.kind == "redis" else f"{self.target} {self.kind}"
 
 
 # An app three times, a sidecar three times and Redis once, each a different process:

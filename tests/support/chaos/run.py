@@ -41,6 +41,7 @@ class Options:
 def run(options: Options, work: Path, say: Say = print) -> Figures:
     """Place the orders while the faults strike, drain, and audit; every process stopped
     at the end. `work` holds the logs and Redis's data."""
+    (work / "logs").mkdir(parents=True, exist_ok=True)
     with running(work / "logs", work / "redis", at=(REDIS_PORT, PORTS)) as system:
         say(f"placing {options.orders:,} orders at {options.rate:g}/s; {len(FAULTS)} faults on the way")
         placements, faults = _place_under_faults(system, options, say)
