@@ -1,8 +1,11 @@
 """The inventory service: loads stock, applies the pure decisions, stores the stock and
 announces what it decided, the announcement in one transaction with its record."""
 
+import asyncio
 import logging
-from collections.abc import Iterable, Mapping
+import weakref
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from common.delivery import Outcome
 from common.state import ConcurrencyError, Versioned
@@ -20,6 +23,21 @@ MAX_ATTEMPTS = 5
 class InventoryService:
     def __init__(self, store: StockStore) -> None:
         self._store = store
+        # One read-modify-write at a time per SKU in this replica. With a hundred
+        # deliveries in flight for the same few SKUs, they otherwise spend every attempt
+        # on each other's ETags and go to the dead letters (make chaos, after a backlog);
+        # replicas still meet at the ETags. A lock lives only while someone holds it.
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    @asynccontextmanager
+    async def _writing(self, skus: Iterable[str]) -> AsyncIterator[None]:
+        async with AsyncExitStack() as held:
+            for sku in sorted(set(skus)):  # always in one order: no two wait for each other
+                lock = self._locks.get(sku)
+                if lock is None:
+                    lock = self._locks[sku] = asyncio.Lock()
+                await held.enter_async_context(lock)
+            yield
 
     async def load_catalogue(self, catalogue: Mapping[str, CatalogueEntry]) -> None:
         """Create the SKUs that do not exist yet; levels already stored are kept."""
@@ -35,20 +53,21 @@ class InventoryService:
     async def order_placed(self, event: CloudEvent[OrderPlaced]) -> Outcome:
         """Reserve the order's stock, all or nothing, and answer reserved or rejected."""
         order = event.data
-        for _ in range(MAX_ATTEMPTS):
-            if await self._store.reservation(order.order_id) is not None:
-                log.info("order answered before; nothing to do", extra={"order_id": order.order_id})
+        async with self._writing(line.sku for line in order.items):
+            for _ in range(MAX_ATTEMPTS):
+                if await self._store.reservation(order.order_id) is not None:
+                    log.info("order answered before; nothing to do", extra={"order_id": order.order_id})
+                    return Outcome.SUCCESS
+                stored = await self._store.levels(line.sku for line in order.items)
+                plan = handlers.plan_reservation(order, _values(stored))
+                try:
+                    await self._write(plan.changes, stored)
+                    await self._store.save_reservation(order.order_id, plan.answer, etag=None, announce=plan.outcome)
+                except ConcurrencyError:
+                    continue
+                log.info("answered with %s", plan.outcome.type, extra={"order_id": order.order_id})
                 return Outcome.SUCCESS
-            stored = await self._store.levels(line.sku for line in order.items)
-            plan = handlers.plan_reservation(order, _values(stored))
-            try:
-                await self._write(plan.changes, stored)
-                await self._store.save_reservation(order.order_id, plan.answer, etag=None, announce=plan.outcome)
-            except ConcurrencyError:
-                continue
-            log.info("answered with %s", plan.outcome.type, extra={"order_id": order.order_id})
-            return Outcome.SUCCESS
-        return Outcome.RETRY
+        return _conflicted(order.order_id)
 
     async def payment_failed(self, event: CloudEvent[PaymentFailed]) -> Outcome:
         """Compensation: give the order's reserved stock back and announce it."""
@@ -59,42 +78,49 @@ class InventoryService:
                 log.info("nothing held for the order", extra={"order_id": order_id})
                 return Outcome.SUCCESS
             reserved = stored.value.reserved
-            levels = await self._store.levels(line.sku for line in reserved.items)
-            changes, released = handlers.plan_release(reserved, _values(levels))
-            try:
-                await self._write(changes, levels)
-                done = stored.value.model_copy(update={"released": True})
-                await self._store.save_reservation(order_id, done, stored.etag, announce=released)
-            except ConcurrencyError:
-                continue
+            async with self._writing(line.sku for line in reserved.items):
+                levels = await self._store.levels(line.sku for line in reserved.items)
+                changes, released = handlers.plan_release(reserved, _values(levels))
+                try:
+                    await self._write(changes, levels)
+                    done = stored.value.model_copy(update={"released": True})
+                    await self._store.save_reservation(order_id, done, stored.etag, announce=released)
+                except ConcurrencyError:
+                    continue
             log.info("released the order's stock", extra={"order_id": order_id})
             return Outcome.SUCCESS
-        return Outcome.RETRY
+        return _conflicted(order_id)
 
     async def shipment_scheduled(self, event: CloudEvent[ShipmentScheduled]) -> Outcome:
         """Shipped stock leaves the shop: the order's holds are dropped."""
         order_id = event.data.order_id
-        for _ in range(MAX_ATTEMPTS):
-            stored = await self._store.reservation(order_id)
-            if stored is None or stored.value.shipped:
-                log.info("shipment heard before; nothing to do", extra={"order_id": order_id})
+        async with self._writing(line.sku for line in event.data.items):
+            for _ in range(MAX_ATTEMPTS):
+                stored = await self._store.reservation(order_id)
+                if stored is None or stored.value.shipped:
+                    log.info("shipment heard before; nothing to do", extra={"order_id": order_id})
+                    return Outcome.SUCCESS
+                levels = await self._store.levels(line.sku for line in event.data.items)
+                try:
+                    await self._write(handlers.plan_shipment(order_id, _values(levels)), levels)
+                    done = stored.value.model_copy(update={"shipped": True})
+                    await self._store.save_reservation(order_id, done, stored.etag)
+                except ConcurrencyError:
+                    continue
+                log.info("the order's stock has shipped", extra={"order_id": order_id})
                 return Outcome.SUCCESS
-            levels = await self._store.levels(line.sku for line in event.data.items)
-            try:
-                await self._write(handlers.plan_shipment(order_id, _values(levels)), levels)
-                done = stored.value.model_copy(update={"shipped": True})
-                await self._store.save_reservation(order_id, done, stored.etag)
-            except ConcurrencyError:
-                continue
-            log.info("the order's stock has shipped", extra={"order_id": order_id})
-            return Outcome.SUCCESS
-        return Outcome.RETRY
+        return _conflicted(order_id)
 
     async def _write(self, changes: handlers.Changes, read: Mapping[str, Versioned[StockLevel]]) -> None:
         # One SKU at a time, in a fixed order; a conflict restarts the caller from a fresh
         # read, which sees the holds this attempt has already written.
         for sku in sorted(changes):
             await self._store.replace(changes[sku], read[sku].etag)
+
+
+def _conflicted(order_id: str) -> Outcome:
+    log.warning("the stock kept changing under us; Dapr will retry", extra={"order_id": order_id})
+    return Outcome.RETRY
 
 
 def _values(stored: Mapping[str, Versioned[StockLevel]]) -> dict[str, StockLevel]:

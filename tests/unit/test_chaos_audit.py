@@ -101,6 +101,9 @@ def test_stock_still_held_for_a_finished_order_or_a_pending_delivery_is_not_clea
     placements, faults, snapshot = a_clean_run()
     held = Snapshot(**{**vars(snapshot), "stock": {**snapshot.stock, "tea": {"available": 7, "holds": {"o2": 1}}}})
     assert audit(placements, faults, held).held_for_finished == 1
+    left_on_shipped = Snapshot(**{**vars(snapshot), "stock": {**snapshot.stock, "tea": {"available": 8, "holds": {"o1": 2}}}})
+    figures = audit(placements, faults, left_on_shipped)
+    assert (figures.held_for_finished, figures.stock_off) == (2, 0)  # not counted twice
     pending = Snapshot(**{**vars(snapshot), "pending": {"orders/payments": 2}})
     assert not audit(placements, faults, pending).clean
 

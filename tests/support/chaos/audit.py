@@ -170,7 +170,10 @@ def _stock(snapshot: Snapshot, views: Mapping[str, dict[str, Any]]) -> list[Stoc
     lines = []
     for sku, initial in sorted(snapshot.catalogue.items()):
         level = snapshot.stock.get(sku, {"available": 0, "holds": {}})
-        lines.append(StockLine(sku, initial, level["available"], sum(level["holds"].values()), shipped[sku]))
+        # A hold left for a shipped order is counted as shipped (and as held_for_finished).
+        held = sum(units for order_id, units in level["holds"].items()
+                   if views.get(order_id, {}).get("status") != "shipped")
+        lines.append(StockLine(sku, initial, level["available"], held, shipped[sku]))
     return lines
 
 
