@@ -20,7 +20,8 @@ from tests.support.chaos.plan import FAULTS, Fault, fault_times, order_command
 from tests.support.sidecars import START_TIMEOUT, answers
 from tests.support.system import System, numbered, running
 
-# Ports of its own, so make chaos runs beside make run, the tests and the bench.
+# Ports of its own. Still, run it alone: the storefront reaches orders by app-id, and
+# Dapr's mDNS name resolution finds an app of that id in any system on this machine.
 REDIS_PORT = 6397
 PORTS = numbered(app=8500, dapr_http=3100, dapr_grpc=4100, metrics=9500)
 CATALOGUE = Path(__file__).resolve().parents[1] / "catalogue.json"  # what inventory starts with
