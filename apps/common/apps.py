@@ -1,11 +1,13 @@
 """Pieces every app's assembly shares."""
 
 import hmac
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
-from fastapi import FastAPI, Request, Response, status
+from fastapi import FastAPI, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import SecretStr
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 # Every app answers 413 to a request body over 2 MiB (FastAPI's max_body_size), before
 # reading it whole; the sidecars take at most 1 MiB (dapr.yaml: maxBodySize), so every
@@ -30,14 +32,24 @@ def only_from_the_sidecar(
     """Refuse with 401 every call without the app API token (which the sidecar sends in
     the dapr-api-token header), but for the health check and the paths `public` allows.
     Without a token configured, every call passes."""
-    if token is None:
-        return
-    expected = token.get_secret_value().encode()
+    if token is not None:
+        app.add_middleware(SidecarOnly, expected=token.get_secret_value().encode(), public=public)
 
-    @app.middleware("http")
-    async def check_token(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        path = request.url.path
-        given = request.headers.get("dapr-api-token", "").encode()
-        if path != "/healthz" and not public(path) and not hmac.compare_digest(given, expected):
-            return JSONResponse({"detail": "only the sidecar may call this app"}, status.HTTP_401_UNAUTHORIZED)
-        return await call_next(request)
+
+class SidecarOnly:
+    """The check of `only_from_the_sidecar`, as plain ASGI middleware: it runs on every
+    delivery, and FastAPI's `@app.middleware("http")` would wrap each request and
+    response in extra objects and tasks for it."""
+
+    def __init__(self, app: ASGIApp, expected: bytes, public: Callable[[str], bool]) -> None:
+        self._app, self._expected, self._public = app, expected, public
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path = scope["path"]
+            given = Headers(scope=scope).get("dapr-api-token", "").encode()
+            if path != "/healthz" and not self._public(path) and not hmac.compare_digest(given, self._expected):
+                refusal = JSONResponse({"detail": "only the sidecar may call this app"}, status.HTTP_401_UNAUTHORIZED)
+                await refusal(scope, receive, send)
+                return
+        await self._app(scope, receive, send)

@@ -84,7 +84,7 @@ async def load_catalogue(app: FastAPI, catalogue: dict[str, CatalogueEntry]) -> 
     log.error("gave up loading the catalogue; the app stays unhealthy")
 
 
-def get_service(request: Request) -> InventoryService:
+async def get_service(request: Request) -> InventoryService:
     return request.app.state.service
 
 

@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None, service: OrdersService | None =
     return app
 
 
-def get_service(request: Request) -> OrdersService:
+async def get_service(request: Request) -> OrdersService:
     return request.app.state.service
 
 

@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None, service: PaymentsService | None
     return app
 
 
-def get_service(request: Request) -> PaymentsService:
+async def get_service(request: Request) -> PaymentsService:
     return request.app.state.service
 
 

@@ -77,11 +77,11 @@ def create_app(
     return app
 
 
-def get_service(request: Request) -> StorefrontService:
+async def get_service(request: Request) -> StorefrontService:
     return request.app.state.service
 
 
-def get_invoker(request: Request) -> Invoker:
+async def get_invoker(request: Request) -> Invoker:
     return request.app.state.invoker
 
 
