@@ -172,10 +172,12 @@ def sidecar_alone(
 def daprd_command(
     app_id: str, ports: Ports, resources: Path = ROOT / "components", config: Path = DAPR_CONFIG
 ) -> list[str]:
-    """daprd as `dapr.yaml` runs it, without the options that point it at an app."""
-    return [require_tool(DAPRD, "make setup"), "--app-id", app_id,
+    """daprd as `dapr.yaml` runs it, without the options that point it at an app; its
+    metrics on loopback too, which the CLI cannot ask for."""
+    return [require_tool(DAPRD, "make setup"), "--app-id", app_id, "--dapr-listen-addresses", "127.0.0.1",
             "--dapr-http-port", str(ports.dapr_http), "--dapr-grpc-port", str(ports.dapr_grpc),
-            "--metrics-port", str(ports.metrics), "--resources-path", str(resources),
+            "--metrics-listen-address", "127.0.0.1", "--metrics-port", str(ports.metrics),
+            "--resources-path", str(resources),
             "--config", str(config), "--max-body-size", MAX_BODY_SIZE,
             "--placement-host-address", "", "--scheduler-host-address", "", "--log-level", "info"]
 
