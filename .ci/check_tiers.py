@@ -10,7 +10,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
 
-TIERS = ("tests/integration", "tests/browser", "tests/e2e", "tests/k8s")
+TIERS = ("tests/integration", "tests/reliability", "tests/browser", "tests/e2e", "tests/k8s")
 
 
 def collected() -> set[str]:

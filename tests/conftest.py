@@ -10,7 +10,7 @@ from tests.support.variants import NEEDS_CONSUMER_POSITIONS, Variant
 
 TIERS = Path(__file__).parent
 # Tiers whose tests run real sidecars; CI fails if any of them is skipped (.ci/check_tiers.py).
-SIDECAR_TIERS = {"integration": pytest.mark.sidecars, "browser": pytest.mark.browser}
+SIDECAR_TIERS = {"integration": pytest.mark.sidecars, "reliability": pytest.mark.sidecars, "browser": pytest.mark.browser}
 # What runs on another broker or state store (make test-brokers): the saga suite.
 SAGA = TIERS / "integration" / "test_saga.py"
 NOT_RUN = pytest.StashKey[list[str]]()

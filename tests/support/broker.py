@@ -21,7 +21,7 @@ SCHEMA = json.loads(
 
 class Broker:
     def __init__(self, port: int, password: str = REDIS_PASSWORD) -> None:
-        # A raw payload need not be UTF-8 (tests/integration/test_hostile.py publishes some).
+        # A raw payload need not be UTF-8 (tests/reliability/test_hostile.py publishes some).
         self._redis = redis_client(port, password, decode_responses=True, encoding_errors="replace")
 
     def last_entry_id(self, topic: Topic) -> str:
