@@ -99,18 +99,16 @@ class DaprState:
             raise
         return True
 
-
     async def write_and_announce(self, key: str, data: str, etag: str | None, event: Event) -> None:
         # One transaction on a store with an outbox (components/*-store.yaml): Dapr
         # publishes the projection, the event, to the store's topic only if the state
         # write commits. The write's metadata becomes the CloudEvent's attributes: its
         # type, and the trace context, which the outbox would otherwise leave empty.
         metadata = {"type": event.type, **trace_context()}
-        key = stored_key(key)
         operations = [
-            TransactionalStateOperation(key=key, data=data, etag=etag, metadata=metadata),
+            TransactionalStateOperation(key=stored_key(key), data=data, etag=etag, metadata=metadata),
             TransactionalStateOperation(
-                key=key,
+                key=stored_key(key),
                 data=event.model_dump_json(),
                 metadata={"outbox.projection": "true", "contentType": "application/json"},
             ),
@@ -118,9 +116,16 @@ class DaprState:
         try:
             await self._client.execute_state_transaction(self._store, operations)
         except Exception as error:
-            if _grpc_code(error) == grpc.StatusCode.ABORTED:
+            # A transaction tells no ETag mismatch apart (on Redis, Dapr 1.18 answers
+            # INTERNAL "failed to set key"): a key written since it was read is one.
+            if _grpc_code(error) == grpc.StatusCode.ABORTED or await self._moved_on(key, etag):
                 raise ConcurrencyError(key) from error
             raise
+
+    async def _moved_on(self, key: str, etag: str | None) -> bool:
+        """Whether `key` was written since it was read at `etag` (or created, for None)."""
+        found = await self.read(key)
+        return (found.etag if found else None) != etag
 
 
 def _grpc_code(error: Exception) -> grpc.StatusCode | None:
