@@ -186,7 +186,8 @@ def subscriber_command(setting: Setting) -> list[str]:
     """uvicorn as dapr.yaml runs the apps: on uvloop and httptools, which it picks up
     on its own from the apps' dependencies (requirements.in)."""
     return [sys.executable, "-m", "uvicorn", "--factory", "bench.onehop.subscriber:create_app",
-            "--host", "127.0.0.1", "--port", str(SUBSCRIBER_PORTS.app), "--no-access-log"]
+            "--host", "127.0.0.1", "--port", str(SUBSCRIBER_PORTS.app), "--no-access-log",
+            "--timeout-keep-alive", "120"]
 
 
 @asynccontextmanager

@@ -63,7 +63,7 @@ def app_command(app_id: str, port: int) -> list[str]:
             raise RuntimeError("apps/notifications has no node_modules: run `make setup`")
         return [require_tool("node", "make setup"), str(ROOT / "apps" / "notifications" / "src" / "main.js")]
     return [str(ROOT / ".venv" / "bin" / "uvicorn"), "--app-dir", str(ROOT / "apps"), "--factory",
-            f"{app_id}.app:create_app", "--host", "127.0.0.1", "--port", str(port)]
+            f"{app_id}.app:create_app", "--host", "127.0.0.1", "--port", str(port), "--timeout-keep-alive", "120"]
 
 
 @dataclass(frozen=True)

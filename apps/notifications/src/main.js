@@ -23,6 +23,10 @@ const tracing = startTracing('notifications', { zipkinEndpoint: settings.zipkinE
 const service = new NotificationsService({ store: new DaprFeedStore(settings), contract: loadContract() });
 const server = createApp({ service, log, appApiToken: settings.appApiToken });
 
+// Idle connections stay open longer than the sidecar keeps them (Go's 90 s), so that the
+// sidecar, not the app, closes them: an app closing one just as the sidecar sends a
+// delivery on it resets that delivery (dapr.yaml).
+server.keepAliveTimeout = 120_000;
 // Loopback only: the sidecar runs beside the app and is its only caller.
 server.listen(settings.appPort, '127.0.0.1', () => {
   log.info('listening', { address: `127.0.0.1:${settings.appPort}` });
