@@ -62,8 +62,10 @@ class State(Protocol):
         """Write `data` only if the key does not exist; False if it already did."""
 
     async def write_and_announce(self, key: str, data: str, etag: str | None, event: Event) -> None:
-        """Write `data` (if the key still has `etag`; None for a new key) and announce
-        `event`, both or neither; ConcurrencyError if the key changed."""
+        """Write `data` (if the key still has `etag`) and announce `event`, both or
+        neither; ConcurrencyError if the key changed. With no `etag`, the write replaces
+        whatever the key holds: Dapr 1.18 cannot make a transaction's write create-only
+        (tests/integration/test_state.py)."""
 
 
 class DaprState:
@@ -118,14 +120,14 @@ class DaprState:
         except Exception as error:
             # A transaction tells no ETag mismatch apart (on Redis, Dapr 1.18 answers
             # INTERNAL "failed to set key"): a key written since it was read is one.
-            if _grpc_code(error) == grpc.StatusCode.ABORTED or await self._moved_on(key, etag):
+            aborted = _grpc_code(error) == grpc.StatusCode.ABORTED
+            if aborted or (etag is not None and await self._etag_of(key) != etag):
                 raise ConcurrencyError(key) from error
             raise
 
-    async def _moved_on(self, key: str, etag: str | None) -> bool:
-        """Whether `key` was written since it was read at `etag` (or created, for None)."""
+    async def _etag_of(self, key: str) -> str | None:
         found = await self.read(key)
-        return (found.etag if found else None) != etag
+        return found.etag if found else None
 
 
 def _grpc_code(error: Exception) -> grpc.StatusCode | None:
