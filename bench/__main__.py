@@ -40,6 +40,9 @@ def parse() -> argparse.Namespace:
                         help="extra metadata for the one-hop pubsub component, e.g. concurrency=100 (repeatable)")
     parser.add_argument("--dapr-config", type=Path, default=DAPR_CONFIG,
                         help="the Dapr Configuration for the one-hop sidecars (default: eda-shop's, spans sent nowhere)")
+    parser.add_argument("--sampling-rate", metavar="RATE",
+                        help="the sidecars' tracing samplingRate, e.g. 0 (default: eda-shop's); the apps trace "
+                             "what their sidecar samples")
     parser.add_argument("--redis-port", type=int, default=REDIS_PORT)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
@@ -75,6 +78,8 @@ async def run(args: argparse.Namespace, say: Say, started: float) -> int:
     options = {f"pubsub.{key}": value for key, value in pubsub.items()}
     if args.dapr_config != DAPR_CONFIG:
         options["dapr-config"] = str(args.dapr_config)
+    if args.sampling_rate is not None:
+        options["sampling-rate"] = args.sampling_rate
     run_dir = ROOT / "bench" / ".run"
     shutil.rmtree(run_dir, ignore_errors=True)
     results = report.Results(
@@ -86,7 +91,7 @@ async def run(args: argparse.Namespace, say: Say, started: float) -> int:
     # are made as before but sent nowhere: the bench measures what it did before tracing
     # had a backend, and sends nothing to a Zipkin that may be running.
     run_dir.mkdir(parents=True, exist_ok=True)
-    eda_shop_config = tracing.dapr_config(run_dir / "config.yaml", zipkin=None)
+    eda_shop_config = tracing.dapr_config(run_dir / "config.yaml", zipkin=None, sampling_rate=args.sampling_rate)
     one_hop_config = eda_shop_config if args.dapr_config == DAPR_CONFIG else args.dapr_config.resolve()
     setting = Setting(run_dir=run_dir, redis_port=args.redis_port, pubsub_metadata=pubsub,
                       dapr_config=one_hop_config)

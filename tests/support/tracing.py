@@ -20,11 +20,14 @@ ZIPKIN_PORT = 9412
 START_TIMEOUT = 120  # a cold JVM on two busy cores
 
 
-def dapr_config(path: Path, zipkin: "Zipkin | None") -> Path:
+def dapr_config(path: Path, zipkin: "Zipkin | None", sampling_rate: str | None = None) -> Path:
     """dapr-config/config.yaml, written to `path`, with the spans sent to `zipkin`; with
-    None, the spans are made (sampling as configured) but sent nowhere."""
+    None, the spans are made (sampling as configured, or at `sampling_rate`) but sent
+    nowhere."""
     config = yaml.safe_load(DAPR_CONFIG.read_text())
     tracing = config["spec"]["tracing"]
+    if sampling_rate is not None:
+        tracing["samplingRate"] = sampling_rate
     if zipkin is None:
         del tracing["zipkin"]
     else:
