@@ -35,11 +35,11 @@ PORTS = numbered(app=8100, dapr_http=3600, dapr_grpc=4600, metrics=9190)
 VARIANT_REDIS_PORT = 6396
 VARIANT_PORTS = numbered(app=8400, dapr_http=3900, dapr_grpc=4900, metrics=9400)
 # Where events do not travel on Redis Streams, a recorder hears every topic (tests/support/recorder.py).
+RECORDER_PORTS = Ports(app=8406, dapr_http=3906, dapr_grpc=4906, metrics=9406)
 # The hostile-input and contention modules run a system of their own, apart from the
 # one the other modules start (tests/reliability/test_hostile.py, test_contention.py).
 HOSTILE_REDIS_PORT = 6393
 HOSTILE_PORTS = numbered(app=8600, dapr_http=3300, dapr_grpc=4300, metrics=9600)
-RECORDER_PORTS = Ports(app=8406, dapr_http=3906, dapr_grpc=4906, metrics=9406)
 # One order in five fails its first charge: every test runs through gateway retries.
 TRANSIENT_FAILURE_PERCENT = 20
 # Every sidecar sends the app token to its app and wants the Dapr token from it: the
