@@ -1,5 +1,5 @@
-# Helpers the set-up scripts share; sourced, never run. The sourcing script sets
-# `script` (its name, for error lines) before sourcing this file.
+# Helpers the set-up scripts and the private servers' scripts share; sourced, never run.
+# A script that calls `fail` sets `script` (its name, for error lines) before sourcing.
 
 step() { printf '==> %s\n' "$*"; }
 fail() { printf '%s: %s\n' "$script" "$*" >&2; exit 1; }
@@ -20,4 +20,17 @@ go_build() {  # go_build MODULE_DIR PACKAGE OUTPUT [GO BUILD FLAGS...]
   # Build beside the target, then move: a half-written binary is never left in place.
   (cd "$dir" && go build -trimpath "$@" -o "$out.partial" "$pkg")
   mv "$out.partial" "$out"
+}
+
+stop_pid_file() {  # stop_pid_file FILE [kill]: SIGTERM the pid in FILE and wait up to 10 s
+  # for it to go, then forget FILE; with `kill`, SIGKILL it if it is still there
+  [ -f "$1" ] || return 0
+  local pid; pid=$(cat "$1")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ "${2:-}" = kill ]; then kill -9 "$pid" 2>/dev/null || true; fi
+  rm -f "$1"
 }

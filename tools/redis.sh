@@ -7,6 +7,8 @@
 # {"password": ...}}, components/secretstore.yaml) and gives it to redis-server on its
 # standard input, so it is in no process's arguments and no file but that one.
 set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 case "${1:-}" in
   start)
@@ -39,16 +41,8 @@ CONFIG
     exit 1
     ;;
   stop)
-    pidfile="$2/redis.pid"
-    [ -f "$pidfile" ] || exit 0
-    pid=$(cat "$pidfile")
-    kill "$pid" 2>/dev/null || true
-    # Wait (up to 10 s) until it has written its AOF and let go of its port.
-    for _ in $(seq 100); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    rm -f "$pidfile"
+    # It writes its AOF and lets go of its port on the way.
+    stop_pid_file "$2/redis.pid"
     ;;
   *)
     echo "usage: tools/redis.sh start PORT DIR | stop DIR" >&2

@@ -9,6 +9,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=versions.env
 source "$root/tools/versions.env"
+# shellcheck source=lib.sh
+source "$root/tools/lib.sh"
 jar=${ZIPKIN_JAR:-$HOME/.eda-shop/zipkin/zipkin-server-$ZIPKIN_VERSION.jar}
 # Spans kept before the oldest are dropped: some thousand orders, within the heap below.
 max_spans=${ZIPKIN_MAX_SPANS:-100000}
@@ -45,16 +47,7 @@ case "${1:-}" in
     exit 1
     ;;
   stop)
-    pidfile="$2/zipkin.pid"
-    [ -f "$pidfile" ] || exit 0
-    pid=$(cat "$pidfile")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do  # up to 10 s
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -9 "$pid" 2>/dev/null || true
-    rm -f "$pidfile"
+    stop_pid_file "$2/zipkin.pid" kill
     ;;
   *)
     echo "usage: tools/zipkin.sh start PORT DIR | stop DIR" >&2
