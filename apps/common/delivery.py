@@ -16,10 +16,9 @@ from fastapi import Request
 from pydantic import ValidationError
 
 from common.logs import event_context
-from common.metrics import ERROR, metrics_of, type_label
+from common.metrics import ERROR, UNKNOWN, metrics_of, type_label
 from common.tracing import handling
 from contracts.events import CloudEvent, Event
-from contracts.names import EventType
 
 log = logging.getLogger("delivery")
 
@@ -86,13 +85,14 @@ async def unrouted_event(request: Request) -> DaprAnswer:
     except (ValueError, RecursionError):  # not JSON, or nested deeper than Python parses
         event = None
     event_type = event.get("type") if isinstance(event, dict) else None
-    if isinstance(event_type, str) and event_type in set(EventType):
+    label = type_label(event_type)  # the contract's name for it, or "unknown"
+    if label != UNKNOWN:
         outcome = Outcome.SUCCESS
     else:
         log.warning("dropping an event of unknown type", extra={"event_type": str(event_type)})
         outcome = Outcome.DROP
     # Never a retry here, so no id is needed to tell a redelivery.
-    metrics_of(request).count(type_label(event_type), None, outcome, started)
+    metrics_of(request).count(label, None, outcome, started)
     return {"status": outcome}
 
 
