@@ -21,7 +21,7 @@ import yaml
 from contracts.names import PUBSUB, Topic
 from tests.support.broker import Broker
 from tests.support.processes import Process
-from tests.support.sidecars import DAPRD, ROOT, START_TIMEOUT, Ports, answers, require_tool
+from tests.support.sidecars import START_TIMEOUT, Ports, daprd_command, sidecar_answers
 
 APP_ID = "broker-recorder"
 TOPICS = tuple(Topic)
@@ -90,16 +90,11 @@ def recording(broker: RecordedBroker, resources: Path, work: Path, ports: Ports,
         (own / "pubsub.yaml").write_text(yaml.safe_dump(component))
         sidecar = Process(
             f"{APP_ID}-daprd",
-            [require_tool(DAPRD, "make setup"), "--app-id", APP_ID, "--app-port", str(ports.app),
-             "--dapr-http-port", str(ports.dapr_http), "--dapr-grpc-port", str(ports.dapr_grpc),
-             "--metrics-port", str(ports.metrics), "--resources-path", str(own),
-             "--config", str(ROOT / "dapr-config" / "config.yaml"), "--app-protocol", "http",
-             "--placement-host-address", "", "--scheduler-host-address", "", "--log-level", "info"],
+            [*daprd_command(APP_ID, ports, own), "--app-port", str(ports.app), "--app-protocol", "http"],
             log_dir, env=env,
         )
         try:
-            sidecar.wait_ready(lambda: answers(f"http://127.0.0.1:{ports.dapr_http}/v1.0/healthz", 204),
-                               START_TIMEOUT)
+            sidecar.wait_ready(lambda: sidecar_answers(ports.dapr_http), START_TIMEOUT)
             yield
         finally:
             sidecar.stop()

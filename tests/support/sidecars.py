@@ -130,7 +130,13 @@ class AppWithSidecar:
         )
 
     def wait_ready(self) -> None:
-        self.sidecar.wait_ready(lambda: answers(f"{self.dapr_url}/v1.0/healthz", 204), START_TIMEOUT)
+        self.wait_sidecar_ready()
+        self.wait_app_ready()
+
+    def wait_sidecar_ready(self) -> None:
+        self.sidecar.wait_ready(lambda: sidecar_answers(self.ports.dapr_http), START_TIMEOUT)
+
+    def wait_app_ready(self) -> None:
         self.app.wait_ready(lambda: answers(f"{self.url}/healthz", 200), START_TIMEOUT)
 
     def check_alive(self) -> None:
@@ -165,7 +171,7 @@ def sidecar_alone(
         log_dir,
         env={**sidecar_environment(redis_port), **(env or {})},
     )
-    sidecar.wait_ready(lambda: answers(f"http://127.0.0.1:{ports.dapr_http}/v1.0/healthz", 204), START_TIMEOUT)
+    sidecar.wait_ready(lambda: sidecar_answers(ports.dapr_http), START_TIMEOUT)
     return sidecar
 
 
@@ -185,6 +191,11 @@ def daprd_command(
 def sidecar_environment(redis_port: int) -> dict[str, str]:
     """What every sidecar's components read: where Redis is, and the secrets file."""
     return {"REDIS_HOST": f"127.0.0.1:{redis_port}", **sidecar_env()}
+
+
+def sidecar_answers(dapr_http: int) -> bool:
+    """True once the sidecar whose HTTP API is on `dapr_http` answers its health check."""
+    return answers(f"http://127.0.0.1:{dapr_http}/v1.0/healthz", 204)
 
 
 def answers(url: str, status: int) -> bool:

@@ -17,7 +17,7 @@ from contracts.names import Topic
 from tests.support.broker import Broker
 from tests.support.chaos.audit import ABSORBED, FINAL, FaultRecord, Figures, Placement, Snapshot, audit
 from tests.support.chaos.plan import FAULTS, Fault, fault_times, order_command
-from tests.support.sidecars import START_TIMEOUT, answers
+from tests.support.sidecars import START_TIMEOUT
 from tests.support.system import System, numbered, running
 
 # Ports of its own. Still, run it alone: the storefront reaches orders by app-id, and
@@ -128,11 +128,11 @@ def _kill_and_restart(system: System, fault: Fault) -> None:
     if fault.kind == "app":
         app.app.kill()
         app.start_app()
-        app.app.wait_ready(lambda: answers(f"{app.url}/healthz", 200), START_TIMEOUT)
+        app.wait_app_ready()
     else:
         app.sidecar.kill()
         app.start_sidecar()
-        app.sidecar.wait_ready(lambda: answers(f"{app.dapr_url}/v1.0/healthz", 204), START_TIMEOUT)
+        app.wait_sidecar_ready()
 
 
 def _drain(broker: Broker, placements: list[Placement], seconds: float, say: Say) -> None:
