@@ -14,7 +14,7 @@ import yaml
 
 from tests.support.credentials import redis_client, secrets_file
 from tests.support.processes import Process
-from tests.support.sidecars import DAPRD, Ports, require_tool, sidecar_environment
+from tests.support.sidecars import Ports, daprd_command, sidecar_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 DAPR_CONFIG = ROOT / "dapr-config" / "config.yaml"
@@ -85,16 +85,12 @@ def sidecar(
     app_id: str, ports: Ports, resources: Path, config: Path, log_dir: Path, redis_port: int, app_port: int | None
 ) -> Process:
     """A daprd as eda-shop's sidecars run (tests/support/sidecars.py), on the bench's
-    resources and the given Configuration; with no `app_port` it serves an app that
-    only publishes."""
+    resources and the given Configuration, logging warnings only; with no `app_port` it
+    serves an app that only publishes."""
     app = ["--app-port", str(app_port), "--app-protocol", "http"] if app_port else []
     return Process(
         f"{app_id}-daprd",
-        [require_tool(DAPRD, "make setup"), "--app-id", app_id, *app,
-         "--dapr-http-port", str(ports.dapr_http), "--dapr-grpc-port", str(ports.dapr_grpc),
-         "--metrics-port", str(ports.metrics), "--resources-path", str(resources),
-         "--config", str(config),
-         "--placement-host-address", "", "--scheduler-host-address", "", "--log-level", "warn"],
+        [*daprd_command(app_id, ports, resources, config, log_level="warn"), *app],
         log_dir,
         env=sidecar_environment(redis_port),
     )

@@ -176,7 +176,8 @@ def sidecar_alone(
 
 
 def daprd_command(
-    app_id: str, ports: Ports, resources: Path = ROOT / "components", config: Path = DAPR_CONFIG
+    app_id: str, ports: Ports, resources: Path = ROOT / "components", config: Path = DAPR_CONFIG,
+    log_level: str = "info",
 ) -> list[str]:
     """daprd as `dapr.yaml` runs it, without the options that point it at an app; its
     metrics on loopback too, which the CLI cannot ask for."""
@@ -185,7 +186,7 @@ def daprd_command(
             "--metrics-listen-address", "127.0.0.1", "--metrics-port", str(ports.metrics),
             "--resources-path", str(resources),
             "--config", str(config), "--max-body-size", MAX_BODY_SIZE,
-            "--placement-host-address", "", "--scheduler-host-address", "", "--log-level", "info"]
+            "--placement-host-address", "", "--scheduler-host-address", "", "--log-level", log_level]
 
 
 def sidecar_environment(redis_port: int) -> dict[str, str]:
