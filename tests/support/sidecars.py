@@ -21,6 +21,10 @@ DAPR_CONFIG = ROOT / "dapr-config" / "config.yaml"
 START_TIMEOUT = 30.0
 # The sidecars' request limit, as dapr.yaml sets it (tests/unit/test_wiring.py checks).
 MAX_BODY_SIZE = "1Mi"
+# How often and how patiently a sidecar asks its app's /healthz, as dapr.yaml sets it.
+HEALTH_PROBE_INTERVAL_S = 1
+HEALTH_PROBE_TIMEOUT_MS = 900
+HEALTH_THRESHOLD = 5  # failures in a row
 
 
 def require_tool(path: str | Path, install: str) -> str:
@@ -63,7 +67,8 @@ def app_command(app_id: str, port: int) -> list[str]:
             raise RuntimeError("apps/notifications has no node_modules: run `make setup`")
         return [require_tool("node", "make setup"), str(ROOT / "apps" / "notifications" / "src" / "main.js")]
     return [str(ROOT / ".venv" / "bin" / "uvicorn"), "--app-dir", str(ROOT / "apps"), "--factory",
-            f"{app_id}.app:create_app", "--host", "127.0.0.1", "--port", str(port), "--timeout-keep-alive", "120"]
+            f"{app_id}.app:create_app", "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+            "--timeout-keep-alive", "120"]
 
 
 @dataclass(frozen=True)
@@ -124,7 +129,10 @@ class AppWithSidecar:
             f"{self.name}-daprd",
             [*daprd_command(app_id, ports, self._resources, self._config),
              "--app-port", str(ports.app), "--app-protocol", "http",
-             "--enable-app-health-check", "--app-health-check-path", "/healthz", "--app-health-probe-interval", "1"],
+             "--enable-app-health-check", "--app-health-check-path", "/healthz",
+             "--app-health-probe-interval", str(HEALTH_PROBE_INTERVAL_S),
+             "--app-health-probe-timeout", str(HEALTH_PROBE_TIMEOUT_MS),
+             "--app-health-threshold", str(HEALTH_THRESHOLD)],
             self._log_dir,
             env={**sidecar_environment(self._redis_port), **self._sidecar_env, **self._env},
         )

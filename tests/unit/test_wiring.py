@@ -17,7 +17,13 @@ from inventory.app import create_app as create_inventory
 from orders.app import create_app as create_orders
 from payments.app import create_app as create_payments
 from storefront.app import create_app as create_storefront
-from tests.support.sidecars import MAX_BODY_SIZE
+from tests.support.sidecars import (
+    HEALTH_PROBE_INTERVAL_S,
+    HEALTH_PROBE_TIMEOUT_MS,
+    HEALTH_THRESHOLD,
+    MAX_BODY_SIZE,
+    app_command,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = {
@@ -138,6 +144,16 @@ def test_dapr_yaml_runs_every_app_under_its_folder_name() -> None:
         assert f"{app_id}.app:create_app" in apps[app_id]["command"]
         assert str(apps[app_id]["appPort"]) in apps[app_id]["command"]
     assert run["common"]["appHealthCheckPath"] == "/healthz"
+
+
+def test_the_tests_run_apps_and_sidecars_as_dapr_yaml_does() -> None:
+    run = yaml.safe_load((ROOT / "dapr.yaml").read_text())
+    apps = {app["appID"]: app for app in run["apps"]}
+    for app_id in APPS:  # the same uvicorn options after the executable and the app folder
+        assert app_command(app_id, apps[app_id]["appPort"])[3:] == [str(arg) for arg in apps[app_id]["command"][3:]]
+    assert run["common"]["appHealthProbeInterval"] == HEALTH_PROBE_INTERVAL_S
+    assert run["common"]["appHealthProbeTimeout"] == HEALTH_PROBE_TIMEOUT_MS
+    assert run["common"]["appHealthThreshold"] == HEALTH_THRESHOLD
 
 
 def test_the_sidecars_refuse_bodies_the_apps_could_not_take() -> None:
