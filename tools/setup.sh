@@ -3,7 +3,8 @@
 #   - redis-server (Debian's package),
 #   - a virtual environment (.venv) with the locked Python dependencies (apps and tests),
 #   - the Dapr CLI and runtime (daprd) at the pinned versions in ~/.dapr/bin, built from
-#     the Go module proxy when no install of that version exists,
+#     the Go module proxy when no install of that version (and, for daprd, of that build:
+#     tools/dapr-runtime/patches) exists,
 #   - the shipping app's binary (Go) and the notifications app's packages (npm ci),
 #   - Zipkin's server (the tracing backend of `make run`) from Maven Central, checked.
 #   - with --for-tests, Debian's Chromium for the browser tests.
@@ -70,15 +71,33 @@ setup_dapr_cli() {
 }
 
 setup_daprd() {
-  if [ "$(version_of "$dapr_bin/daprd" --version)" = "$DAPR_RUNTIME_VERSION" ]; then
+  local module="$root/tools/dapr-runtime" stamp="$dapr_bin/.daprd-build"
+  # What the binary is made from: the module graph and eda-shop's patches to the runtime.
+  local build
+  build=$(cat "$module/go.mod" "$module/go.sum" "$module"/patches/*.patch | sha256sum | cut -d' ' -f1)
+  if [ "$(version_of "$dapr_bin/daprd" --version)" = "$DAPR_RUNTIME_VERSION" ] \
+    && [ "$(cat "$stamp" 2>/dev/null)" = "$build" ]; then
     step "Dapr runtime $DAPR_RUNTIME_VERSION already in $dapr_bin"
     return
   fi
   step "building the Dapr runtime $DAPR_RUNTIME_VERSION from the Go module proxy (the first build takes a while)"
+  # The runtime's source, patched (tools/dapr-runtime/patches says why), in a scratch copy
+  # of the module that builds it.
+  local work="$root/.run/dapr-runtime" source
+  source=$(cd "$module" && go mod download github.com/dapr/dapr && go list -m -f '{{.Dir}}' github.com/dapr/dapr)
+  rm -rf "$work" && mkdir -p "$work"
+  cp -r "$source" "$work/dapr" && chmod -R u+w "$work/dapr"
+  for patch in "$module"/patches/*.patch; do
+    (cd "$work/dapr" && git apply "$patch")
+  done
+  cp "$module/go.mod" "$module/go.sum" "$work/"
+  (cd "$work" && go mod edit -replace "github.com/dapr/dapr=$work/dapr")
   # daprd must be built with a components tag; without one it panics on start by design.
-  go_build "$root/tools/dapr-runtime" github.com/dapr/dapr/cmd/daprd "$dapr_bin/daprd" \
+  go_build "$work" github.com/dapr/dapr/cmd/daprd "$dapr_bin/daprd" \
     -tags stablecomponents \
     -ldflags "-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$DAPR_RUNTIME_VERSION"
+  echo "$build" > "$stamp"
+  rm -rf "$work"
 }
 
 setup_shipping() {
