@@ -2,7 +2,8 @@
 outbox with a stale ETag is a ConcurrencyError that the handlers retry, not a 500 (Dapr
 1.18 answers it with INTERNAL "failed to set key"); one with no ETag replaces the key, as
 Dapr's transactions take no first-write option; on Redis, the refused write is announced
-all the same; an announcement whose state never comes is dropped."""
+all the same; an announcement whose state never comes is dropped; one the broker refuses
+for a while is published when it takes it again."""
 
 import asyncio
 import json
@@ -110,6 +111,34 @@ def test_an_announcement_whose_state_never_came_is_dropped(orders_sidecar: Proce
     while (unfinished := outbox_backlog(broker)) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert unfinished == 0, f"{unfinished} announcements unread or unacknowledged after {DISCARD_WITHIN_S:.0f}s"
+
+
+def test_an_announcement_outlasts_a_broker_that_refuses_it_for_a_while(
+    orders_sidecar: Process, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The outbox hands an announcement to the broker once; the Redis pubsub acknowledges
+    its internal message even when that fails, so only the resiliency policy's outbound
+    retries (components/resiliency.yaml) keep the event. Here Redis refuses XADD for 2 s,
+    from just after the write commits: the outbox publishes inside that time."""
+    monkeypatch.setattr(dapr_settings, "DAPR_HTTP_PORT", PORTS.dapr_http)
+    key = f"order/{uuid4().hex}"
+    event = OrderCancelled(order_id=key, customer_id="c-state", reason="payment_declined")
+    broker = redis_client(REDIS_PORT)
+
+    async def write() -> None:
+        async with DaprClient(address=f"127.0.0.1:{PORTS.dapr_grpc}") as client:
+            await DaprState(client, ORDERS_STORE).write_and_announce(key, '{"v": 1}', None, event)
+
+    asyncio.run(write())
+    broker.acl_setuser("default", commands=["-xadd"])  # the outbox waits 1 s before publishing
+    try:
+        time.sleep(2)
+    finally:
+        broker.acl_setuser("default", commands=["+xadd"])
+    deadline = time.monotonic() + ANNOUNCED_WITHIN_S
+    while (announced := announcements_of(broker, key)) < 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert announced == 1
 
 
 def announcements_of(broker: Redis, order_id: str) -> int:
