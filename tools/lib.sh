@@ -13,9 +13,13 @@ version_of() {  # version_of BINARY ARGS...: the first x.y.z the binary prints, 
   [ -x "$1" ] && "$@" 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n1 || true
 }
 
+need_go() {  # need_go MODULE_DIR WHAT: fail, saying how to get Go, if it is missing
+  command -v go >/dev/null || fail "Go is needed to build $2: run 'sudo apt-get install -y golang' (or install Go >= $(awk '/^go /{print $2}' "$1/go.mod"))"
+}
+
 go_build() {  # go_build MODULE_DIR PACKAGE OUTPUT [GO BUILD FLAGS...]
   local dir=$1 pkg=$2 out=$3; shift 3
-  command -v go >/dev/null || fail "Go is needed to build $(basename "$out"): run 'sudo apt-get install -y golang' (or install Go >= $(awk '/^go /{print $2}' "$dir/go.mod"))"
+  need_go "$dir" "$(basename "$out")"
   mkdir -p "$(dirname "$out")"
   # Build beside the target, then move: a half-written binary is never left in place.
   (cd "$dir" && go build -trimpath "$@" -o "$out.partial" "$pkg")

@@ -81,9 +81,10 @@ setup_daprd() {
     return
   fi
   step "building the Dapr runtime $DAPR_RUNTIME_VERSION from the Go module proxy (the first build takes a while)"
-  # The runtime's source, patched (tools/dapr-runtime/patches says why), in a scratch copy
-  # of the module that builds it.
-  local work="$root/.run/dapr-runtime" source
+  # The runtime's source with eda-shop's patches (each says why), built by a copy of the
+  # module pointed at it; outside any git work tree, so `git apply` works as plain patch.
+  local work="${XDG_CACHE_HOME:-$HOME/.cache}/eda-shop/dapr-runtime" source
+  need_go "$module" daprd
   source=$(cd "$module" && go mod download github.com/dapr/dapr && go list -m -f '{{.Dir}}' github.com/dapr/dapr)
   rm -rf "$work" && mkdir -p "$work"
   cp -r "$source" "$work/dapr" && chmod -R u+w "$work/dapr"

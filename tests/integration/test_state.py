@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from uuid import uuid4
 
 import pytest
-from redis import Redis
 from dapr.aio.clients import DaprClient
 from dapr.conf import settings as dapr_settings
+from redis import Redis
 
 from common.state import ConcurrencyError, DaprState
 from contracts.events import OrderCancelled
@@ -85,7 +85,7 @@ def test_on_redis_a_refused_write_is_announced_all_the_same(
     """Dapr runs a transaction on Redis as MULTI/EXEC, which has no rollback: the write
     whose ETag is stale fails, the outbox's own record in the same transaction does not,
     so the event of a write that never happened is published. This pins that limit; the
-    README ('Two facts of the runtime') says how the apps live with it."""
+    README ('Four facts of the runtime') says how the apps live with it."""
     monkeypatch.setattr(dapr_settings, "DAPR_HTTP_PORT", PORTS.dapr_http)
     key = f"order/{uuid4().hex}"
     refused, _ = asyncio.run(writes(key))
