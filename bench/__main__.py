@@ -25,8 +25,8 @@ from bench.onehop.contenders import CONTENDERS, Setting
 from bench.onehop.measure import measure
 from bench.plan import FULL, QUICK, REDIS_PORT, Say
 from bench.saga import measure_saga
-from tests.support.sidecars import DAPRD
 from tests.support import tracing
+from tests.support.sidecars import DAPRD
 
 KEYS = [c.key for c in CONTENDERS] + ["saga"]
 

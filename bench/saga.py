@@ -97,7 +97,7 @@ async def measure_saga(plan: Plan, run_dir: Path, redis_port: int, dapr_config: 
         outcome.idle_rss_mb = rss_now(processes)
         outcome.idle_anon_mb = rss_now(processes, "RssAnon")
         await _drive(plan, processes, apps, outcome, say, redis_server)
-    except Exception as error:  # the report still shows what was measured
+    except Exception as error:  # noqa: BLE001 - the report still shows what was measured
         outcome.error = f"{type(error).__name__}: {error}"
         say(f"  saga: FAILED {outcome.error}")
     finally:

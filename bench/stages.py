@@ -12,6 +12,7 @@ import json
 from statistics import median
 
 import redis
+
 from contracts.names import EventType, Topic
 
 CHAIN = (EventType.ORDER_PLACED, EventType.STOCK_RESERVED, EventType.PAYMENT_SUCCEEDED, EventType.SHIPMENT_SCHEDULED)

@@ -3,8 +3,10 @@
 import json
 import logging
 import sys
+from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from types import MappingProxyType
 
 from opentelemetry import trace
 
@@ -13,7 +15,7 @@ FIELDS = ("event_id", "event_type", "order_id", "trace_id", "reason")
 
 # The event being handled (id, type): set by the delivery endpoint, so every
 # line logged while handling it carries them without each call passing them on.
-event_context: ContextVar[dict[str, str]] = ContextVar("event_context", default={})
+event_context: ContextVar[Mapping[str, str]] = ContextVar("event_context", default=MappingProxyType({}))
 
 
 class JsonFormatter(logging.Formatter):

@@ -74,7 +74,7 @@ async def load_catalogue(app: FastAPI, catalogue: dict[str, CatalogueEntry]) -> 
     for _ in range(CATALOGUE_ATTEMPTS):
         try:
             await app.state.service.load_catalogue(catalogue)
-        except Exception as error:  # the sidecar is not up yet: try again shortly
+        except Exception as error:  # noqa: BLE001 - the sidecar is not up yet: try again shortly
             log.info("waiting for the sidecar to load the catalogue", extra={"reason": str(error)})
             await asyncio.sleep(CATALOGUE_RETRY_SECONDS)
             continue

@@ -6,8 +6,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from contracts.events import (
-    EVENTS, Event, OrderCancelled, OrderConfirmed, OrderPlaced, PaymentFailed, PaymentSucceeded,
-    ShipmentScheduled, StockRejected, StockReserved,
+    EVENTS,
+    Event,
+    OrderCancelled,
+    OrderConfirmed,
+    OrderPlaced,
+    PaymentFailed,
+    PaymentSucceeded,
+    ShipmentScheduled,
+    StockRejected,
+    StockReserved,
 )
 from contracts.names import EventType
 from orders.model import Fact, Order, OrderRecord, OrderStatus, PlaceOrder, takes

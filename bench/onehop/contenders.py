@@ -9,13 +9,13 @@ from functools import partial
 from pathlib import Path
 
 import aiohttp
-from contracts.names import PUBSUB
 from dapr.aio.clients import DaprClient
 from dapr.conf import settings as dapr_settings
 
 from bench.infra import DAPR_CONFIG, ROOT, Redis, http_status, one_hop_resources, sidecar
 from bench.load import Sender
 from bench.plan import PUBLISHER, PUBLISHER_PORTS, SUBSCRIBER, SUBSCRIBER_PORTS
+from contracts.names import PUBSUB
 from tests.support.credentials import REDIS_PASSWORD, redis_client
 from tests.support.processes import Process
 

@@ -42,7 +42,7 @@ async def measure(contender: Contender, setting: Setting, plan: Plan, say: Say) 
                 await _race(running.sender, contender.key, setting.results_dir, plan, say, outcome,
                             {"publisher (harness)": os.getpid(), **processes})
             outcome.peak_rss_mb = dict(peaks)
-    except Exception as error:  # one contender failing must not cost the others their turn
+    except Exception as error:  # noqa: BLE001 - one contender failing must not cost the others their turn
         outcome.error = f"{type(error).__name__}: {error}"
         say(f"  {contender.key}: FAILED {outcome.error}")
     finally:

@@ -7,13 +7,13 @@ Routes are named by bench/components/subscriptions.yaml.
 
 from typing import Any
 
+from fastapi import FastAPI, Request
+
+from bench.probe import Probe, Recorder
 from common.delivery import Outcome, event_endpoint
 from common.metrics import add_metrics_route
 from common.tracing import trace_requests
 from contracts.events import CloudEvent
-from fastapi import FastAPI, Request
-
-from bench.probe import Probe, Recorder
 
 ENVELOPE = CloudEvent[Probe]
 

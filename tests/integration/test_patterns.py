@@ -5,9 +5,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from contracts.names import EventType, Topic
 from payments.handlers import fails_transiently
-from tests.support.system import TRANSIENT_FAILURE_PERCENT, System
 from tests.integration.flows import SETTLED, TIMEOUT, order, place_order, settled, stock
 from tests.support.sidecars import AppWithSidecar, Ports
+from tests.support.system import TRANSIENT_FAILURE_PERCENT, System
 from tests.support.waiting import wait_until
 
 DRAIN_TIMEOUT = 60

@@ -69,7 +69,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Polyglot]:
         # Subscribed once each sidecar has made its consumer groups on the topics it hears.
         wait_until(lambda: subscribed(client, Topic.PAYMENTS, "shipping"), TIMEOUT)
         for topic in set(Topic) - {Topic.DEAD_LETTERS}:
-            wait_until(lambda: subscribed(client, topic, "notifications"), TIMEOUT)
+            wait_until(lambda topic=topic: subscribed(client, topic, "notifications"), TIMEOUT)
         urls = {topic: f"http://127.0.0.1:{ports.dapr_http}" for topic, (_, ports) in PUBLISHERS.items()}
         yield Polyglot(started["shipping"], started["notifications"], Broker(REDIS_PORT), client, urls)
     finally:
@@ -194,7 +194,7 @@ def test_a_redelivered_payment_schedules_nothing_twice(polyglot: Polyglot) -> No
     again = publish(polyglot, Topic.PAYMENTS, payment, EventType.PAYMENT_SUCCEEDED, event_id)
 
     for app_id in ("shipping", "notifications"):
-        wait_until(lambda: polyglot.broker.consumed(Topic.PAYMENTS, app_id, up_to=again), TIMEOUT)
+        wait_until(lambda app_id=app_id: polyglot.broker.consumed(Topic.PAYMENTS, app_id, up_to=again), TIMEOUT)
     # The shipment is written once (its store counts writes), so the outbox, which
     # publishes only with a write, announced it once.
     assert shipment_record(polyglot, payment["order_id"])["version"] == "1"

@@ -7,10 +7,17 @@ import requests
 from contracts.names import Topic
 from orders.handlers import rebuild
 from orders.model import Fact
-from tests.support.system import System
 from tests.integration.flows import (
-    TIMEOUT, TO_SIDECAR, dead_letters, get, place_order, publish, settled, stock,
+    TIMEOUT,
+    TO_SIDECAR,
+    dead_letters,
+    get,
+    place_order,
+    publish,
+    settled,
+    stock,
 )
+from tests.support.system import System
 from tests.support.waiting import wait_until
 
 
@@ -30,7 +37,7 @@ def test_an_order_in_stock_is_reserved_paid_and_shipped(system: System) -> None:
     assert payment["succeeded"]["payment_id"] == shipped["payment_id"]
     # The Node.js notifications app heard every fact about the order, in its customer's feed.
     feed = f"{system['notifications'].url}/customers/{customer_id}/notifications"
-    feed_types = lambda: [n["type"] for n in get(feed)["notifications"]]  # noqa: E731
+    feed_types = lambda: [n["type"] for n in get(feed)["notifications"]]
     wait_until(lambda: {"order.placed", "payment.succeeded", "shipment.scheduled"} <= set(feed_types()), TIMEOUT)
 
 
@@ -77,7 +84,7 @@ def test_a_repeated_idempotency_key_places_one_order(system: System) -> None:
     first = place_order(system, ("mug-stoneware", 1), **{"Idempotency-Key": key})
     assert place_order(system, ("mug-stoneware", 1), **{"Idempotency-Key": key}) == first
     settled(system, first)
-    announced = lambda: [e["type"] for e in system.broker.about(first, Topic.ORDERS)]  # noqa: E731
+    announced = lambda: [e["type"] for e in system.broker.about(first, Topic.ORDERS)]
     wait_until(lambda: announced() == ["order.placed", "order.confirmed"], TIMEOUT)
 
 

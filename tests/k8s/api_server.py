@@ -69,7 +69,7 @@ class ApiServer:
         """kubectl against this server; the caller judges the exit code and the output."""
         return subprocess.run(
             [str(binary("kubectl")), *map(str, args)],
-            capture_output=True, text=True, input=stdin, env=self.env, timeout=120,
+            check=False, capture_output=True, text=True, input=stdin, env=self.env, timeout=120,
         )
 
 

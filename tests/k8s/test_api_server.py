@@ -17,7 +17,15 @@ import yaml
 from tests.k8s import readme
 from tests.k8s.api_server import ApiServer, api_server, install_crds
 from tests.k8s.manifests import (
-    NAMESPACE, OVERLAYS, Object, annotations, app_container, documents, named, of_kind, pod_spec,
+    NAMESPACE,
+    OVERLAYS,
+    Object,
+    annotations,
+    app_container,
+    documents,
+    named,
+    of_kind,
+    pod_spec,
     render,
 )
 from tests.k8s.tools import ROOT, binary, dapr_module_dir, run

@@ -9,7 +9,15 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.k8s.manifests import (
-    OVERLAYS, Object, annotations, app_container, apps, local_resources, named, of_kind, pod_spec,
+    OVERLAYS,
+    Object,
+    annotations,
+    app_container,
+    apps,
+    local_resources,
+    named,
+    of_kind,
+    pod_spec,
     run_template,
 )
 from tests.k8s.tools import ROOT, dapr_module_dir

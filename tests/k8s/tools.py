@@ -54,7 +54,7 @@ def run(
 ) -> subprocess.CompletedProcess[str]:
     """Run a tool to completion; fail with its output unless it exits 0."""
     done = subprocess.run(
-        [str(arg) for arg in argv], capture_output=True, text=True, cwd=cwd, timeout=timeout,
+        [str(arg) for arg in argv], check=False, capture_output=True, text=True, cwd=cwd, timeout=timeout,
         input=stdin, env={**os.environ, **(env or {})},
     )
     if done.returncode != 0:
@@ -68,7 +68,7 @@ def dapr_module_dir() -> Path:
     and injector source); tools/setup-k8s.sh downloads it."""
     listed = subprocess.run(
         ["go", "list", "-m", "-f", "{{.Dir}}", "github.com/dapr/dapr"],
-        capture_output=True,
+        check=False, capture_output=True,
         text=True,
         cwd=ROOT / "tools" / "dapr-runtime",
     )

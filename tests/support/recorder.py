@@ -110,13 +110,13 @@ def _handler(broker: RecordedBroker) -> type[BaseHTTPRequestHandler]:
     ]).encode()
 
     class Recorder(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             self._answer(200, subscriptions if self.path == "/dapr/subscribe" else b"{}")
 
-        def do_OPTIONS(self) -> None:  # noqa: N802
+        def do_OPTIONS(self) -> None:
             self._answer(200, b"")
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             if self.path.startswith("/heard/"):
                 broker.record(self.path.removeprefix("/heard/"), body)

@@ -18,6 +18,7 @@ from tests.support.sidecars import DAPR_CONFIG, AppWithSidecar, Ports, start_red
 from tests.support.variants import Variant
 
 REDIS_PORT = 6390
+DEFAULT_VARIANT = Variant.parse("redis")  # components/ as they are
 APP_IDS = ("storefront", "orders", "inventory", "payments", "shipping", "notifications")
 
 
@@ -83,7 +84,7 @@ class System:
 
 @contextmanager
 def running(
-    log_dir: Path, redis_dir: Path, variant: Variant = Variant.parse("redis"),
+    log_dir: Path, redis_dir: Path, variant: Variant = DEFAULT_VARIANT,
     config: Path = DAPR_CONFIG, env: Mapping[str, str] | None = None,
     at: tuple[int, dict[str, Ports]] | None = None,
 ) -> Iterator[System]:

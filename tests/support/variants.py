@@ -89,7 +89,7 @@ class Variant:
 
 def _check_replaces(variant: Path, default: Path) -> None:
     """A variant file only swaps a default component for another of the same name."""
-    names = lambda path: [d["metadata"]["name"] for d in yaml.safe_load_all(path.read_text()) if d]  # noqa: E731
+    names = lambda path: [d["metadata"]["name"] for d in yaml.safe_load_all(path.read_text()) if d]
     if not default.exists() or names(variant) != names(default):
         raise ValueError(f"{variant.relative_to(ROOT)} must replace the component(s) of the same name in "
                          f"{default.relative_to(ROOT)}")

@@ -1,10 +1,15 @@
 import pytest
 
 from contracts.events import (
-    OrderCancelled, OrderConfirmed, PaymentFailed, PaymentSucceeded, ShipmentScheduled, StockRejected,
+    OrderCancelled,
+    OrderConfirmed,
+    PaymentFailed,
+    PaymentSucceeded,
+    ShipmentScheduled,
+    StockRejected,
 )
-from orders import handlers
 from contracts.names import EventType
+from orders import handlers
 from orders.model import OrderRecord, OrderStatus, PlaceOrder, takes
 from tests.unit.events import reserved
 

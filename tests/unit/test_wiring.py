@@ -10,8 +10,16 @@ from fastapi.routing import APIRoute
 
 from common.apps import MAX_BODY_BYTES
 from contracts.names import (
-    INVENTORY_STORE, NOTIFICATIONS_STORE, ORDERS_STORE, OUTBOX_PUBSUB, PAYMENTS_STORE, PUBSUB, SHIPPING_STORE,
-    STOREFRONT_STORE, EventType, Topic,
+    INVENTORY_STORE,
+    NOTIFICATIONS_STORE,
+    ORDERS_STORE,
+    OUTBOX_PUBSUB,
+    PAYMENTS_STORE,
+    PUBSUB,
+    SHIPPING_STORE,
+    STOREFRONT_STORE,
+    EventType,
+    Topic,
 )
 from inventory.app import create_app as create_inventory
 from orders.app import create_app as create_orders

@@ -15,7 +15,15 @@ import requests
 
 from contracts.names import Topic
 from tests.support.broker import Broker
-from tests.support.chaos.audit import ABSORBED, FINAL, FaultRecord, Figures, Placement, Snapshot, audit
+from tests.support.chaos.audit import (
+    ABSORBED,
+    FINAL,
+    FaultRecord,
+    Figures,
+    Placement,
+    Snapshot,
+    audit,
+)
 from tests.support.chaos.plan import FAULTS, Fault, fault_times, order_command
 from tests.support.sidecars import START_TIMEOUT
 from tests.support.system import System, numbered, running
