@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/.venv/bin:$(HOME)/.dapr/bin:$(PATH)
 
-.PHONY: setup setup-k8s run down logs load test test-polyglot test-brokers chaos lock bench bench-lock
+.PHONY: setup setup-k8s run down logs load lint test test-polyglot test-brokers chaos lock bench bench-lock
 
 setup:  ## install Redis, the Python environment and the Dapr CLI and runtime, as needed
 	@tools/setup.sh
@@ -24,7 +24,10 @@ logs:  ## follow every app's log lines as `make run` writes them; SIDECARS=1 add
 load: setup  ## orders at a steady rate against `make run`, with a progress bar and a summary; LOAD_ARGS=--help
 	@PYTHONPATH=apps:. python tools/load.py $(LOAD_ARGS)
 
-test: setup setup-k8s test-polyglot  ## unit, integration (real sidecars), browser, end-to-end and k8s tests
+lint: setup  ## ruff on every Python file (its rules: pyproject.toml)
+	ruff check apps tests bench tools
+
+test: setup setup-k8s lint test-polyglot  ## lint, unit, integration (real sidecars), browser, end-to-end and k8s tests
 	@tools/setup.sh --for-tests
 	pytest $(PYTEST_ARGS)
 
