@@ -108,10 +108,11 @@ class DaprState:
         # write commits. The write's metadata becomes the CloudEvent's attributes: its
         # type, and the trace context, which the outbox would otherwise leave empty.
         metadata = {"type": event.type, **trace_context()}
+        stored = stored_key(key)
         operations = [
-            TransactionalStateOperation(key=stored_key(key), data=data, etag=etag, metadata=metadata),
+            TransactionalStateOperation(key=stored, data=data, etag=etag, metadata=metadata),
             TransactionalStateOperation(
-                key=stored_key(key),
+                key=stored,
                 data=event.model_dump_json(),
                 metadata={"outbox.projection": "true", "contentType": "application/json"},
             ),
