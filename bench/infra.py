@@ -87,10 +87,9 @@ def sidecar(
     """A daprd as eda-shop's sidecars run (tests/support/sidecars.py), on the bench's
     resources and the given Configuration, logging warnings only; with no `app_port` it
     serves an app that only publishes."""
-    app = ["--app-port", str(app_port), "--app-protocol", "http"] if app_port else []
     return Process(
         f"{app_id}-daprd",
-        [*daprd_command(app_id, ports, resources, config, log_level="warn"), *app],
+        daprd_command(app_id, ports, resources, config, log_level="warn", app_port=app_port),
         log_dir,
         env=sidecar_environment(redis_port),
     )

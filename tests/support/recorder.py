@@ -90,7 +90,7 @@ def recording(broker: RecordedBroker, resources: Path, work: Path, ports: Ports,
         (own / "pubsub.yaml").write_text(yaml.safe_dump(component))
         sidecar = Process(
             f"{APP_ID}-daprd",
-            [*daprd_command(APP_ID, ports, own), "--app-port", str(ports.app), "--app-protocol", "http"],
+            daprd_command(APP_ID, ports, own, app_port=ports.app),
             log_dir, env=env,
         )
         try:

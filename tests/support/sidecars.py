@@ -127,8 +127,7 @@ class AppWithSidecar:
         ports, app_id = self.ports, self.app_id
         self.sidecar = Process(
             f"{self.name}-daprd",
-            [*daprd_command(app_id, ports, self._resources, self._config),
-             "--app-port", str(ports.app), "--app-protocol", "http",
+            [*daprd_command(app_id, ports, self._resources, self._config, app_port=ports.app),
              "--enable-app-health-check", "--app-health-check-path", "/healthz",
              "--app-health-probe-interval", str(HEALTH_PROBE_INTERVAL_S),
              "--app-health-probe-timeout", str(HEALTH_PROBE_TIMEOUT_MS),
@@ -185,16 +184,17 @@ def sidecar_alone(
 
 def daprd_command(
     app_id: str, ports: Ports, resources: Path = ROOT / "components", config: Path = DAPR_CONFIG,
-    log_level: str = "info",
+    log_level: str = "info", app_port: int | None = None,
 ) -> list[str]:
-    """daprd as `dapr.yaml` runs it, without the options that point it at an app; its
-    metrics on loopback too, which the CLI cannot ask for."""
+    """daprd as `dapr.yaml` runs it, its metrics on loopback too, which the CLI cannot ask
+    for; pointed at an app over HTTP on `app_port`, if given."""
+    app = ["--app-port", str(app_port), "--app-protocol", "http"] if app_port else []
     return [require_tool(DAPRD, "make setup"), "--app-id", app_id, "--dapr-listen-addresses", "127.0.0.1",
             "--dapr-http-port", str(ports.dapr_http), "--dapr-grpc-port", str(ports.dapr_grpc),
             "--metrics-listen-address", "127.0.0.1", "--metrics-port", str(ports.metrics),
             "--resources-path", str(resources),
             "--config", str(config), "--max-body-size", MAX_BODY_SIZE,
-            "--placement-host-address", "", "--scheduler-host-address", "", "--log-level", log_level]
+            "--placement-host-address", "", "--scheduler-host-address", "", "--log-level", log_level, *app]
 
 
 def sidecar_environment(redis_port: int) -> dict[str, str]:
