@@ -8,7 +8,8 @@ for a while is published when it takes it again."""
 import asyncio
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from uuid import uuid4
 
 import pytest
@@ -46,13 +47,25 @@ def orders_sidecar(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process
         server.stop()
 
 
+@pytest.fixture
+def orders_api(orders_sidecar: Process, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lone orders sidecar, for the Dapr client: it waits for its sidecar's health on
+    the HTTP port, which an app is told by its environment before it starts."""
+    monkeypatch.setattr(dapr_settings, "DAPR_HTTP_PORT", PORTS.dapr_http)
+
+
+@asynccontextmanager
+async def orders_state() -> AsyncIterator[DaprState]:
+    async with DaprClient(address=f"127.0.0.1:{PORTS.dapr_grpc}") as client:
+        yield DaprState(client, ORDERS_STORE)
+
+
 async def writes(key: str) -> tuple[bool, bytes]:
     """Write `key`, write it again with its ETag, try once more with the first, now stale,
     ETag, then write with none: whether the stale write raised ConcurrencyError, and
     what the key holds at the end."""
     event = OrderCancelled(order_id=key, customer_id="c-state", reason="payment_declined")
-    async with DaprClient(address=f"127.0.0.1:{PORTS.dapr_grpc}") as client:
-        state = DaprState(client, ORDERS_STORE)
+    async with orders_state() as state:
         await state.write_and_announce(key, '{"v": 1}', None, event)
         first = await state.read(key)
         assert first is not None
@@ -71,22 +84,16 @@ async def writes(key: str) -> tuple[bool, bytes]:
 
 
 def test_an_outbox_write_with_a_stale_etag_is_a_concurrency_error_and_one_without_replaces(
-    orders_sidecar: Process, monkeypatch: pytest.MonkeyPatch
+    orders_api: None,
 ) -> None:
-    # The client waits for its sidecar's health on the HTTP port, which an app is told
-    # by its environment before it starts.
-    monkeypatch.setattr(dapr_settings, "DAPR_HTTP_PORT", PORTS.dapr_http)
     assert asyncio.run(writes(f"order/{uuid4().hex}")) == (True, b'{"v": 4}')
 
 
-def test_on_redis_a_refused_write_is_announced_all_the_same(
-    orders_sidecar: Process, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_on_redis_a_refused_write_is_announced_all_the_same(orders_api: None) -> None:
     """Dapr runs a transaction on Redis as MULTI/EXEC, which has no rollback: the write
     whose ETag is stale fails, the outbox's own record in the same transaction does not,
     so the event of a write that never happened is published. This pins that limit; the
     README ('Four facts of the runtime') says how the apps live with it."""
-    monkeypatch.setattr(dapr_settings, "DAPR_HTTP_PORT", PORTS.dapr_http)
     key = f"order/{uuid4().hex}"
     refused, _ = asyncio.run(writes(key))
     assert refused
@@ -113,21 +120,18 @@ def test_an_announcement_whose_state_never_came_is_dropped(orders_sidecar: Proce
     assert unfinished == 0, f"{unfinished} announcements unread or unacknowledged after {DISCARD_WITHIN_S:.0f}s"
 
 
-def test_an_announcement_outlasts_a_broker_that_refuses_it_for_a_while(
-    orders_sidecar: Process, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_announcement_outlasts_a_broker_that_refuses_it_for_a_while(orders_api: None) -> None:
     """The outbox hands an announcement to the broker once; the Redis pubsub acknowledges
     its internal message even when that fails, so only the resiliency policy's outbound
     retries (components/resiliency.yaml) keep the event. Here Redis refuses XADD for 2 s,
     from just after the write commits: the outbox publishes inside that time."""
-    monkeypatch.setattr(dapr_settings, "DAPR_HTTP_PORT", PORTS.dapr_http)
     key = f"order/{uuid4().hex}"
     event = OrderCancelled(order_id=key, customer_id="c-state", reason="payment_declined")
     broker = redis_client(REDIS_PORT)
 
     async def write() -> None:
-        async with DaprClient(address=f"127.0.0.1:{PORTS.dapr_grpc}") as client:
-            await DaprState(client, ORDERS_STORE).write_and_announce(key, '{"v": 1}', None, event)
+        async with orders_state() as state:
+            await state.write_and_announce(key, '{"v": 1}', None, event)
 
     asyncio.run(write())
     broker.acl_setuser("default", commands=["-xadd"])  # the outbox waits 1 s before publishing
