@@ -4,7 +4,8 @@
 #   tools/cluster.sh up     start what is not running, then install Dapr and deploy (again)
 #   tools/cluster.sh down   stop everything `up` started; nothing stays running or mounted
 # The daemons (containerd, etcd, the API server, controller manager, scheduler, kubelet,
-# kube-proxy) run as this machine's processes, their state under ~/.eda-shop/cluster.
+# kube-proxy, and kube-router's network-policy controller) run as this machine's
+# processes, their state under ~/.eda-shop/cluster.
 # Every address the cluster uses is on its own bridge or in the pods' network namespaces:
 # no masquerade, nothing forwarded between the bridge and any other interface, no DNS
 # upstream, and the host-side daemons listen on loopback or on the bridge.
@@ -42,7 +43,6 @@ ETCD_CLIENT_PORT=12379
 ETCD_PEER_PORT=12380
 # The host ports the daemons take, on loopback or the bridge, checked before they start.
 HOST_PORTS=("$ETCD_CLIENT_PORT" "$ETCD_PEER_PORT" 6443 10248 10249 10250 10256 10257 10259)
-DAEMONS=(containerd etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
 DAPR_CHART="$(go env GOMODCACHE)/github.com/dapr/dapr@v$DAPR_RUNTIME_VERSION/charts/dapr"
 APPS=(storefront orders inventory payments shipping notifications)
 
@@ -75,7 +75,7 @@ preflight() {
   [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] \
     || fail "the kernel has no br_netfilter, which Services between pods need: run 'modprobe br_netfilter'"
   local name
-  for name in kubelet kube-controller-manager kube-scheduler kube-proxy helm; do
+  for name in kubelet kube-controller-manager kube-scheduler kube-proxy kube-router helm; do
     [ -x "$bin/$name" ] || fail "$bin/$name is missing: run 'make cluster' (tools/setup-cluster.sh builds it)"
   done
   if running kube-apiserver; then
@@ -159,10 +159,11 @@ certificates() {
   sign controller-manager "/CN=system:kube-controller-manager"
   sign scheduler "/CN=system:kube-scheduler"
   sign kube-proxy "/CN=system:kube-proxy"
+  sign kube-router "/CN=eda-shop:kube-router"
   openssl genrsa -out "$state/pki/service-account.key" 2048 2>/dev/null
   openssl rsa -in "$state/pki/service-account.key" -pubout -out "$state/pki/service-account.pub" 2>/dev/null
   local name
-  for name in controller-manager scheduler kubelet kube-proxy admin; do
+  for name in controller-manager scheduler kubelet kube-proxy kube-router admin; do
     kubeconfig "$name"
   done
 }
@@ -279,11 +280,17 @@ conntrack: {maxPerCore: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
 YAML
   start kube-proxy "$bin/kube-proxy" --config "$state/kube-proxy.yaml"
   wait_for "the node" 60 kubectl wait --for condition=Ready "node/$NODE_NAME" --timeout 2s
+  # The bridge enforces no NetworkPolicy: kube-router's controller does, in iptables,
+  # and nothing else of it runs (no routes, no proxy, no CNI of its own). It starts
+  # once the node it serves is there.
+  kubectl apply -f "$root/tools/cluster/network-policies.yaml" >/dev/null
+  start kube-router "$bin/kube-router" --kubeconfig "$state/kube-router.kubeconfig" --hostname-override "$NODE_NAME" \
+    --run-firewall --run-router=false --run-service-proxy=false --enable-cni=false \
+    --health-port 0 --metrics-port 0
 }
 
 cluster_addons() {
   kubectl apply -f "$root/tools/cluster/coredns.yaml" >/dev/null
-  kubectl apply -f "$root/tools/cluster/network-policies.yaml" >/dev/null
   # Redis's volume: a folder of this machine, for the one claim the StatefulSet makes.
   mkdir -p "$state/volumes/redis"
   chown 10002:10002 "$state/volumes/redis"
@@ -299,7 +306,6 @@ spec:
   hostPath: {path: $state/volumes/redis, type: Directory}
 YAML
   kubectl -n kube-system rollout status deployment/coredns --timeout 120s >/dev/null
-  kubectl -n kube-system rollout status daemonset/kube-network-policies --timeout 120s >/dev/null
 }
 
 # README step 2, from the chart in the pinned module, with the images tools/images.sh
@@ -345,7 +351,7 @@ up() {
   timed "images" import_images
   timed "control plane" control_plane_up
   timed "node" node_up
-  timed "DNS, network policies, Redis's volume" cluster_addons
+  timed "DNS and Redis's volume" cluster_addons
   timed "Dapr control plane" install_dapr
   timed "eda-shop" deploy
   cat <<INFO
@@ -353,7 +359,7 @@ up() {
     kubeconfig   export KUBECONFIG=$KUBECONFIG
     kubectl      $bin/kubectl (export PATH=$bin:\$PATH)
     storefront   kubectl -n eda-shop port-forward service/storefront 8080:80, then http://127.0.0.1:8080
-    orders       kubectl -n eda-shop port-forward service/orders 8081:80 (README, Kubernetes, step 5)
+                 (the README's Kubernetes section, step 5)
     logs         $logs/ (the daemons); kubectl -n eda-shop logs deployment/orders -c daprd
     stop         make cluster-down
 INFO
@@ -380,8 +386,28 @@ remove_containers() {
   done
 }
 
+# What kubelet and kube-proxy added to iptables and ip6tables: the rules that jump to a
+# KUBE-… chain, then those chains. kube-proxy --cleanup removes its own, not kubelet's.
+remove_kube_rules() {
+  local command table rule chain
+  for command in iptables ip6tables; do
+    for table in filter nat mangle; do
+      { "$command-save" -t "$table" | grep -E '^-A [A-Z]+ .*-j KUBE-' || true; } | while read -r rule; do
+        eval "$command -w -t $table ${rule/-A/-D}"  # eval: the rule's comment is quoted
+      done
+      for chain in $("$command-save" -t "$table" | sed -n 's/^:\(KUBE-[^ ]*\).*/\1/p'); do
+        "$command" -w -t "$table" -F "$chain"
+      done
+      for chain in $("$command-save" -t "$table" | sed -n 's/^:\(KUBE-[^ ]*\).*/\1/p'); do
+        "$command" -w -t "$table" -X "$chain"
+      done
+    done
+  done
+}
+
 unmount_under() {  # unmount_under DIR: every mount below DIR, the deepest first
-  findmnt -rn -o TARGET | grep -F "$1" | sort -r | while read -r target; do
+  local target
+  for target in $(findmnt -rn -o TARGET | grep -F "$1" | sort -r || true); do
     umount -l "$target" 2>/dev/null || true
   done
 }
@@ -389,18 +415,19 @@ unmount_under() {  # unmount_under DIR: every mount below DIR, the deepest first
 down() {
   [ "$(id -u)" -eq 0 ] || fail "stopping the cluster needs root: run 'sudo make cluster-down'"
   local name
-  for name in kube-proxy kubelet kube-scheduler kube-controller-manager kube-apiserver etcd; do
+  for name in kube-router kube-proxy kubelet kube-scheduler kube-controller-manager kube-apiserver etcd; do
     stop "$name"
   done
   remove_containers
   stop containerd
   # The mounts of the pods (their volumes, root filesystems and network namespaces), the
-  # bridge, the rules kube-proxy, kube-network-policies and `up` added, the pods' cgroups.
+  # bridge, the rules kube-proxy, kube-router, kubelet and `up` added, the pods' cgroups.
   unmount_under "$state/"
   unmount_under "$run_dir/"
   ip link delete "$BRIDGE" 2>/dev/null || true
   [ -x "$bin/kube-proxy" ] && "$bin/kube-proxy" --cleanup >/dev/null 2>&1 || true
-  nft delete table inet kube-network-policies 2>/dev/null || true
+  remove_kube_rules
+  [ -x "$bin/kube-router" ] && "$bin/kube-router" --cleanup-config >/dev/null 2>&1 || true
   if iptables -w -nL EDA-SHOP-ISOLATION >/dev/null 2>&1; then
     iptables -w -D FORWARD -j EDA-SHOP-ISOLATION
     iptables -w -F EDA-SHOP-ISOLATION

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # What `make cluster` needs besides tools/setup.sh and tools/setup-k8s.sh, installed when
 # missing, and skipped when present:
-#   - from Debian: containerd, runc, the CNI plugins, iptables, conntrack, and buildah
-#     and mmdebstrap for the images;
+#   - from Debian: containerd, runc, the CNI plugins, iptables, ipset, conntrack, and
+#     buildah and mmdebstrap for the images;
 #   - kubelet, kube-controller-manager, kube-scheduler and kube-proxy, built by
 #     tools/kubernetes (the module that builds kube-apiserver) into ~/.eda-shop/bin;
-#   - Helm (tools/helm) into ~/.eda-shop/bin;
+#   - Helm (tools/helm) and kube-router (tools/network-policies), whose network-policy
+#     controller enforces the NetworkPolicies, into ~/.eda-shop/bin;
 #   - the Dapr control plane (operator, injector, sentry, placement, scheduler) from the
-#     pinned github.com/dapr/dapr module (tools/dapr-runtime), CoreDNS (tools/coredns),
-#     kube-network-policies (tools/network-policies) and the pods' pause process
-#     (tools/pause) into ~/.eda-shop/cluster/bin;
+#     pinned github.com/dapr/dapr module (tools/dapr-runtime), CoreDNS (tools/coredns)
+#     and the pods' pause process (tools/pause) into ~/.eda-shop/cluster/bin;
 #   - every image, from the Dockerfiles (tools/images.sh).
 # Every version comes from tools/versions.env and tools/k8s-versions.env.
 set -euo pipefail
@@ -29,7 +29,7 @@ source "$root/tools/lib.sh"
 
 # Debian's package for each command the cluster runs.
 DEBIAN_PACKAGES=(
-  containerd:containerd runc:runc iptables:iptables conntrack:conntrack
+  containerd:containerd runc:runc iptables:iptables ipset:ipset conntrack:conntrack
   buildah:buildah mmdebstrap:mmdebstrap
 )
 
@@ -115,16 +115,13 @@ setup_coredns() {
 }
 
 setup_network_policies() {
-  local stamp="$cluster_bin/.kube-network-policies-$KUBE_NETWORK_POLICIES_VERSION"
-  if [ -f "$stamp" ] && [ -x "$cluster_bin/kube-network-policies" ]; then
-    step "kube-network-policies $KUBE_NETWORK_POLICIES_VERSION already in $cluster_bin"
+  if [ "$(version_of "$bin/kube-router" --version)" = "$KUBE_ROUTER_VERSION" ]; then
+    step "kube-router $KUBE_ROUTER_VERSION already in $bin"
     return
   fi
-  step "building kube-network-policies $KUBE_NETWORK_POLICIES_VERSION from the Go module proxy"
-  CGO_ENABLED=0 go_build "$root/tools/network-policies" sigs.k8s.io/kube-network-policies/cmd \
-    "$cluster_bin/kube-network-policies" -ldflags "-s -w"
-  rm -f "$cluster_bin"/.kube-network-policies-*
-  touch "$stamp"
+  step "building kube-router $KUBE_ROUTER_VERSION from the Go module proxy"
+  go_build "$root/tools/network-policies" github.com/cloudnativelabs/kube-router/v2/cmd/kube-router "$bin/kube-router" \
+    -ldflags "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=v$KUBE_ROUTER_VERSION"
 }
 
 setup_pause() {
