@@ -58,6 +58,14 @@ start() {
   echo $! > "$run_dir/$name.pid"
 }
 
+# write_config FILE: standard input into FILE, unless FILE says that already: kube-proxy
+# exits when its configuration file is written to.
+write_config() {
+  local new="$1.new"
+  cat > "$new"
+  if cmp -s "$new" "$1"; then rm "$new"; else mv "$new" "$1"; fi
+}
+
 # wait_for WHAT SECONDS COMMAND...: until COMMAND succeeds; fail naming the log to read.
 wait_for() {
   local what=$1 seconds=$2; shift 2
@@ -110,7 +118,7 @@ network_up() {
     iptables -w -I FORWARD 1 -j EDA-SHOP-ISOLATION
   fi
   mkdir -p "$state/cni"
-  cat > "$state/cni/10-eda-shop.conflist" <<CNI
+  write_config "$state/cni/10-eda-shop.conflist" <<CNI
 {
   "cniVersion": "1.0.0",
   "name": "eda-shop",
@@ -170,7 +178,7 @@ certificates() {
 
 containerd_up() {
   mkdir -p "$run_dir" "$cluster_dir/containerd"
-  cat > "$state/containerd.toml" <<TOML
+  write_config "$state/containerd.toml" <<TOML
 version = 2
 root = "$cluster_dir/containerd"
 state = "$run_dir/containerd"
@@ -238,8 +246,8 @@ control_plane_up() {
 
 node_up() {
   # Pods that ask for the node's DNS get this: no nameserver, so nothing leaves the machine.
-  echo "search cluster.local" > "$state/resolv.conf"
-  cat > "$state/kubelet.yaml" <<YAML
+  echo "search cluster.local" | write_config "$state/resolv.conf"
+  write_config "$state/kubelet.yaml" <<YAML
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 address: $NODE_IP
@@ -264,7 +272,7 @@ podLogsDir: $state/pod-logs
 YAML
   start kubelet "$bin/kubelet" --config "$state/kubelet.yaml" --kubeconfig "$state/kubelet.kubeconfig" \
     --root-dir "$state/kubelet" --hostname-override "$NODE_NAME" --node-ip "$NODE_IP"
-  cat > "$state/kube-proxy.yaml" <<YAML
+  write_config "$state/kube-proxy.yaml" <<YAML
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 clientConnection: {kubeconfig: $state/kube-proxy.kubeconfig}
