@@ -2,13 +2,16 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/.venv/bin:$(HOME)/.dapr/bin:$(PATH)
 
-.PHONY: setup setup-k8s run down logs load lint test test-polyglot test-brokers chaos lock bench bench-lock
+.PHONY: setup setup-k8s setup-cluster run down logs load lint test test-polyglot test-brokers cluster cluster-down test-cluster chaos lock bench bench-lock
 
 setup:  ## install Redis, the Python environment and the Dapr CLI and runtime, as needed
 	@tools/setup.sh
 
 setup-k8s:  ## build kustomize, kube-apiserver, kubectl and etcd, install checkov, as needed
 	@tools/setup-k8s.sh
+
+setup-cluster: setup setup-k8s  ## build and install what `make cluster` runs (Kubernetes, Helm, the Dapr control plane, CoreDNS, every image), as needed
+	@tools/setup-cluster.sh
 
 run: setup  ## run every app with its sidecar, a private Redis and Zipkin (traces)
 	@tools/run.sh
@@ -45,6 +48,18 @@ test-brokers: setup  ## the saga suite on RabbitMQ, MQTT and PostgreSQL (private
 	  echo "==> the saga suite on components/variants/$$variant"; \
 	  pytest tests/integration/test_saga.py --variant "$$variant" $(PYTEST_ARGS); \
 	done
+
+cluster: setup-cluster  ## eda-shop on a private single-node Kubernetes cluster with the Dapr control plane (README: Kubernetes)
+	@tools/cluster.sh up
+
+cluster-down:  ## stop the cluster of `make cluster`; nothing it started stays running or mounted
+	@tools/cluster.sh down
+
+# The live-cluster tier on a cluster started afresh, so no test meets what a user did on it.
+test-cluster: setup-cluster  ## make cluster-down, make cluster, then the live-cluster tests (tests/cluster)
+	@tools/cluster.sh down
+	@tools/cluster.sh up
+	pytest tests/cluster $(PYTEST_ARGS)
 
 chaos: setup  ## orders while apps, sidecars and Redis are SIGKILLed; writes .run/chaos/latest.md; CHAOS_ARGS="--orders 500"
 	PYTHONPATH=apps:. python -m tests.support.chaos $(CHAOS_ARGS)

@@ -1,16 +1,17 @@
 """Fail unless every test of the tiers that run real sidecars or real tools was collected
 and ran, none skipped.
 
-Usage: check_tiers.py JUNIT_XML. The tiers' tests are collected afresh and compared with
-what the JUnit report says ran, so a module that silently stopped being collected, a
+Usage: check_tiers.py JUNIT_XML... (one report a pytest run: `make test`'s, `make
+test-cluster`'s). The tiers' tests are collected afresh and compared with what the JUnit
+reports say ran, so a module that silently stopped being collected, a
 test deselected by options, or a skip all count as failures.
 """
 
 import subprocess
 import sys
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
-TIERS = ("tests/integration", "tests/reliability", "tests/browser", "tests/e2e", "tests/k8s")
+TIERS = ("tests/integration", "tests/reliability", "tests/browser", "tests/e2e", "tests/k8s", "tests/cluster")
 
 
 def collected() -> set[str]:
@@ -21,9 +22,10 @@ def collected() -> set[str]:
     return {line for line in listing.splitlines() if "::" in line}
 
 
-def ran(report: str) -> tuple[set[str], set[str]]:
+def ran(reports: list[str]) -> tuple[set[str], set[str]]:
     passed, skipped = set(), set()
-    for case in ElementTree.parse(report).iter("testcase"):
+    cases = (case for report in reports for case in ElementTree.parse(report).iter("testcase"))
+    for case in cases:
         module = case.get("classname", "").replace(".", "/")
         node = f"{module}.py::{case.get('name')}"
         if not node.startswith(TIERS):
@@ -32,9 +34,9 @@ def ran(report: str) -> tuple[set[str], set[str]]:
     return passed, skipped
 
 
-def main(report: str) -> int:
+def main(reports: list[str]) -> int:
     expected = collected()
-    passed, skipped = ran(report)
+    passed, skipped = ran(reports)
     missing = expected - passed - skipped
     for tier in TIERS:
         if not any(node.startswith(tier) for node in expected):
@@ -51,4 +53,4 @@ def main(report: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,158 @@
+"""eda-shop on the live cluster of `make cluster`, reached as the README's step 5 reaches
+it: `kubectl port-forward`, then plain HTTP on loopback.
+
+The apps listen on loopback inside their pods, so a port-forward is the only way in from
+the machine. A forward ends with the pod it was bound to; `Forward.url` starts a new one
+when that happened (a test that deletes pods keeps working)."""
+
+import base64
+import json
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import pytest
+import requests
+
+from tests.k8s.tools import TOOLS_DIR
+from tests.support.processes import Process
+from tests.support.waiting import wait_until
+
+NAMESPACE = "eda-shop"
+KUBECONFIG = TOOLS_DIR / "cluster" / "state" / "admin.kubeconfig"
+KUBECTL = TOOLS_DIR / "bin" / "kubectl"
+APPS = ("storefront", "orders", "inventory", "payments", "shipping", "notifications")
+SETTLED = {"shipped", "cancelled"}
+TIMEOUT = 30
+FORWARDED = re.compile(r"Forwarding from 127\.0\.0\.1:(\d+)")
+
+
+def kubectl(*args: str, stdin: str | None = None, check: bool = True, timeout: float = 300) -> str:
+    """kubectl against the cluster of `make cluster`; with `check`, fail on a non-zero exit."""
+    done = subprocess.run(
+        [str(KUBECTL), *args], input=stdin, capture_output=True, text=True, timeout=timeout, check=False,
+        env={**os.environ, "KUBECONFIG": str(KUBECONFIG)},
+    )
+    if check and done.returncode != 0:
+        pytest.fail(f"kubectl {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def secret(name: str, key: str = "token") -> str:
+    encoded = kubectl("-n", NAMESPACE, "get", "secret", name, "-o", f"jsonpath={{.data.{key}}}")
+    return base64.b64decode(encoded).decode()
+
+
+def pods(app_id: str) -> list[str]:
+    """The names of the app's pods that are not on their way out."""
+    listed = json.loads(kubectl("-n", NAMESPACE, "get", "pods", "-l", f"app.kubernetes.io/name={app_id}", "-o", "json"))
+    return [pod["metadata"]["name"] for pod in listed["items"] if "deletionTimestamp" not in pod["metadata"]]
+
+
+def rolled_out(kind: str, name: str, timeout: int = 240) -> None:
+    kubectl("-n", NAMESPACE, "rollout", "status", f"{kind}/{name}", f"--timeout={timeout}s", timeout=timeout + 30)
+
+
+class Forward:
+    """`kubectl port-forward TARGET :PORT` to a free port on loopback."""
+
+    def __init__(self, target: str, port: int, logs: Path) -> None:
+        self._target, self._port, self._logs = target, port, logs
+        self._process: Process | None = None
+        self._url = ""
+
+    @property
+    def url(self) -> str:
+        if self._process is None or not self._process.alive():
+            self._start()
+        return self._url
+
+    def _start(self) -> None:
+        self.close()
+        name = f"forward-{self._target.replace('/', '-')}-{uuid4().hex[:6]}"
+        self._process = Process(
+            name, [str(KUBECTL), "-n", NAMESPACE, "port-forward", self._target, f":{self._port}"],
+            self._logs, env={"KUBECONFIG": str(KUBECONFIG)},
+        )
+        log = self._process.log_path
+        self._process.wait_ready(lambda: bool(FORWARDED.search(log.read_text())), TIMEOUT)
+        self._url = f"http://127.0.0.1:{FORWARDED.search(log.read_text()).group(1)}"
+
+    def close(self) -> None:
+        if self._process is not None:
+            self._process.stop()
+            self._process = None
+
+
+class Shop:
+    """The storefront as a customer reaches it, and orders and inventory as their sidecar
+    does: with the app token from the app's Secret. A question that finds no pod to
+    answer it (one is being replaced) gets None, so a test can wait for the answer."""
+
+    def __init__(self, logs: Path) -> None:
+        self.storefront = Forward("service/storefront", 80, logs)
+        self._orders = Forward("service/orders", 80, logs)
+        self._inventory = Forward("service/inventory", 80, logs)
+        self._tokens = {app_id: secret(f"{app_id}-app-api-token") for app_id in ("orders", "inventory")}
+
+    @staticmethod
+    def _get(forward: Forward, path: str, headers: dict[str, str] | None = None) -> Any:
+        try:
+            response = requests.get(f"{forward.url}{path}", headers=headers, timeout=TIMEOUT)
+        except requests.RequestException:
+            forward.close()  # its pod is gone: the next question forwards to another
+            return None
+        if response.status_code >= 500:
+            return None
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def _answer(self, forward: Forward, path: str, headers: dict[str, str] | None = None) -> Any:
+        """The answer, waiting while no pod is there to give it."""
+        (answer,) = wait_until(lambda: (a := self._get(forward, path, headers)) is not None and (a,), TIMEOUT)
+        return answer
+
+    def place_order(self, customer_id: str, *lines: tuple[str, int]) -> requests.Response:
+        """POST /api/orders on the storefront, as its page does."""
+        body = {"customer_id": customer_id, "items": [{"sku": sku, "quantity": n} for sku, n in lines]}
+        return requests.post(f"{self.storefront.url}/api/orders", json=body, timeout=TIMEOUT)
+
+    def placed(self, *lines: tuple[str, int], customer_id: str | None = None) -> str:
+        response = self.place_order(customer_id or f"c-{uuid4().hex[:8]}", *lines)
+        assert response.status_code == 202, response.text
+        return response.json()["order_id"]
+
+    def order(self, order_id: str) -> dict[str, Any] | None:
+        return self._get(self._orders, f"/orders/{order_id}", {"dapr-api-token": self._tokens["orders"]})
+
+    def settled(self, order_id: str, timeout: float = 60) -> dict[str, Any]:
+        """The order once the saga is done with it (shipped or cancelled)."""
+        return wait_until(lambda: (o := self.order(order_id)) and o["status"] in SETTLED and o, timeout, every=0.5)
+
+    def history(self, order_id: str) -> list[str]:
+        """The types of the order's events, oldest first, as the storefront shows them."""
+        return [event["type"] for event in self._answer(self.storefront, f"/api/orders/{order_id}/events")]
+
+    def stock(self, sku: str) -> dict[str, Any]:
+        return self._answer(self._inventory, f"/stock/{sku}", {"dapr-api-token": self._tokens["inventory"]})
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        return self._answer(self.storefront, "/deadletters")
+
+    def close(self) -> None:
+        for forward in (self.storefront, self._orders, self._inventory):
+            forward.close()
+
+
+@contextmanager
+def shop(logs: Path) -> Iterator[Shop]:
+    opened = Shop(logs)
+    try:
+        yield opened
+    finally:
+        opened.close()
