@@ -231,8 +231,17 @@ def test_the_configuration_is_the_local_one_with_access_control(
     # The apps may read no secret: the sidecars resolve the components' references themselves.
     assert local["spec"]["secrets"] == {"scopes": [{"storeName": LOCAL_SECRET_STORE, "defaultAccess": "deny"}]}
     assert cluster["spec"]["secrets"] == {"scopes": [{"storeName": CLUSTER_SECRET_STORE, "defaultAccess": "deny"}]}
-    # No app invokes another: the saga runs on events alone.
-    assert cluster["spec"]["accessControl"] == {"defaultAction": "deny", "trustDomain": "public"}
+    # The saga runs on events alone: the one invocation allowed is the storefront's, which
+    # passes a customer's order on and asks questions (apps/storefront/app.py).
+    access = cluster["spec"]["accessControl"]
+    assert without(access, "policies") == {"defaultAction": "deny", "trustDomain": "public"}
+    (storefront,) = access["policies"]
+    assert without(storefront, "operations") == {
+        "appId": "storefront", "namespace": "eda-shop", "trustDomain": "public", "defaultAction": "deny",
+    }
+    assert [(op["name"], op["httpVerb"], op["action"]) for op in storefront["operations"]] == [
+        ("/orders", ["POST", "GET"], "allow"), ("/stock", ["GET"], "allow"),
+    ]
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -257,7 +266,10 @@ def test_network_policies_deny_all_but_the_flows_the_system_needs(
     overlay: str, rendered: dict[str, list[Object]]
 ) -> None:
     policies = cluster_resources(rendered[overlay], "NetworkPolicy")
-    assert set(policies) == {"default-deny", "services-egress", "redis-ingress"}
+    assert set(policies) == {
+        "default-deny", "services-egress", "redis-ingress",
+        "storefront-invocation-egress", "storefront-invocation-ingress",
+    }
     assert policies["default-deny"]["spec"] == {
         "podSelector": {},
         "policyTypes": ["Ingress", "Egress"],
@@ -276,6 +288,18 @@ def test_network_policies_deny_all_but_the_flows_the_system_needs(
         "to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "redis"}}}],
         "ports": [{"port": redis_port, "protocol": "TCP"}],
     } in egress["egress"]
+    # The storefront's sidecar reaches the sidecars it invokes, on their internal gRPC port.
+    invoked = {"matchExpressions": [
+        {"key": "app.kubernetes.io/name", "operator": "In", "values": ["orders", "inventory"]},
+    ]}
+    storefront = {"matchLabels": {"app.kubernetes.io/name": "storefront"}}
+    internal_grpc = [{"port": 50002, "protocol": "TCP"}]
+    calls_out = policies["storefront-invocation-egress"]["spec"]
+    calls_in = policies["storefront-invocation-ingress"]["spec"]
+    assert calls_out["podSelector"] == storefront
+    assert calls_out["egress"] == [{"to": [{"podSelector": invoked}], "ports": internal_grpc}]
+    assert calls_in["podSelector"] == invoked
+    assert calls_in["ingress"] == [{"from": [{"podSelector": storefront}], "ports": internal_grpc}]
     # Each app reaches Redis only because its pods carry the label the policies select.
     for deployment in services(rendered[overlay]).values():
         assert (

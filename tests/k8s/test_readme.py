@@ -60,3 +60,20 @@ def test_the_readme_installs_the_pinned_dapr_with_settings_its_chart_has() -> No
             else (yaml.safe_load((chart / "values.yaml").read_text()), dotted)
         )
         assert isinstance(value(values, key), bool) and setting in ("true", "false"), dotted
+
+
+def test_make_cluster_deploys_by_the_readmes_steps_as_written() -> None:
+    """tools/cluster.sh runs steps 3 and 4 word for word, and step 2 with every setting the
+    README gives (plus what a cluster without a registry needs)."""
+    script = (ROOT / "tools" / "cluster.sh").read_text()
+    steps = [
+        "kubectl apply -f k8s/base/namespace.yaml",
+        *readme.commands("kubectl -n eda-shop create secret"),
+        "kubectl apply -k k8s/",
+        *readme.commands("kubectl -n eda-shop rollout status"),
+    ]
+    for command in steps:
+        assert command in script, command
+    install = readme.block_with("helm upgrade --install dapr")
+    for setting in re.findall(r"--set \S+=\S+", install):
+        assert setting in script, setting

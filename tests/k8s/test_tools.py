@@ -20,6 +20,13 @@ def test_the_go_modules_build_the_pinned_versions() -> None:
     )
     assert required("kubernetes", "k8s.io/kubernetes") == pinned()["KUBERNETES_VERSION"]
     assert required("kubernetes", "go.etcd.io/etcd/server/v3") == pinned()["ETCD_VERSION"]
+    # What `make cluster` runs besides them.
+    assert required("helm", "helm.sh/helm/v4") == pinned()["HELM_VERSION"]
+    assert required("coredns", "github.com/coredns/coredns") == pinned()["COREDNS_VERSION"]
+    assert (
+        required("network-policies", "github.com/cloudnativelabs/kube-router/v2")
+        == pinned()["KUBE_ROUTER_VERSION"]
+    )
 
 
 def test_every_kubernetes_staging_module_is_the_release_of_the_pinned_kubernetes() -> None:
