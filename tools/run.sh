@@ -8,6 +8,16 @@ cd "$root"
 redis_port=${REDIS_PORT:-6380}
 redis_dir="$root/.run/redis"
 
+# The Dapr CLI counts every daprd on the machine, the sidecars in the pods of `make cluster`
+# too (their ports are inside the pods, but their processes are this machine's), and
+# would refuse the app-ids and ports they hold: say so rather than let it fail halfway.
+running=$(dapr list -o json | python3 -c 'import json, sys; print(" ".join(sorted({i["appId"] for i in json.load(sys.stdin)})))')
+if [ -n "$running" ]; then
+  echo "run: Dapr sidecars already run on this machine (app-ids: $running), and the Dapr CLI would refuse" \
+    "these apps' ids and ports; stop them first: 'make cluster-down' if they are the cluster's pods, 'make down' if an earlier 'make run'" >&2
+  exit 1
+fi
+
 # The app API token: every sidecar sends it to its app, and every app refuses calls
 # without it. Made on the first start, kept (readable by this user only) in .run/.
 # No Dapr API token locally: the sidecars listen on loopback only, and the Dapr CLI's
