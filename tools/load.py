@@ -7,7 +7,9 @@ is heard on the storefront's live saga stream (`GET /api/saga`): `shipment.sched
 in stock (one unit of a SKU on the shelf), out of stock (one more unit than the
 emptiest SKU holds) and declined (a `blocked-` customer, whom the payment gateway
 refuses). The stock is the shop's own and finite: once it is gone, in-stock orders end
-`out_of_stock` too, and the summary says so.
+`out_of_stock` too, and the summary says so. The summary ends with what `make run`'s Redis
+holds: its memory, the longest stream, and the furthest-behind subscriber's backlog, with
+an alarm past half of what a stream keeps (components/pubsub.yaml says why).
 
     PYTHONPATH=apps:. python tools/load.py --orders 200 --rate 20 --mix 70,20,10
 """
@@ -20,9 +22,12 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
+import redis
+import yaml
 from tqdm import tqdm
 
 from bench.load import at_rate
@@ -36,6 +41,8 @@ KINDS = ("in-stock", "out-of-stock", "declined")
 DECLINE_OVER_CENTS = PaymentsSettings.model_fields["decline_over_cents"].default
 WINDOW = 64  # orders being placed at once, at most
 STREAM_TIMEOUT = 10.0  # seconds for the saga stream to open
+ROOT = Path(__file__).resolve().parents[1]
+SECRETS = ROOT / ".run" / "secrets.json"  # Redis's password, made by `make run` (tools/run.sh)
 
 
 @dataclass(frozen=True)
@@ -156,6 +163,58 @@ class Tally:
         return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class Streams:
+    """What Redis holds: its memory, each stream's length, and how far behind each
+    subscriber is (its consumer group's events not yet delivered or not yet acknowledged)."""
+
+    used_memory: int  # bytes
+    lengths: dict[str, int]  # stream -> entries it keeps
+    backlogs: dict[str, int]  # "group on stream" -> events the group has yet to handle
+    retention: int  # the entries a stream keeps (maxLenApprox)
+
+    @classmethod
+    def read(cls, client: redis.Redis, retention: int) -> "Streams":
+        lengths, backlogs = {}, {}
+        for stream in client.scan_iter(_type="stream"):
+            lengths[stream] = client.xlen(stream)
+            for group in client.xinfo_groups(stream):
+                # Redis cannot always count what a group has not read (no lag): at worst, all.
+                unread = lengths[stream] if group["lag"] is None else group["lag"]
+                backlogs[f"{group['name']} on {stream}"] = unread + group["pending"]
+        return cls(client.info("memory")["used_memory"], lengths, backlogs, retention)
+
+    def summary(self) -> str:
+        longest = max(self.lengths.items(), key=lambda item: item[1], default=("-", 0))
+        behind = max(self.backlogs.items(), key=lambda item: item[1], default=("-", 0))
+        lines = [
+            f"redis         {self.used_memory / 2**20:>7,.1f} MB used",
+            f"streams       {longest[1]:>7,}   entries in the longest ({longest[0]}); each keeps {self.retention:,}",
+            f"backlog       {behind[1]:>7,}   events the furthest-behind subscriber has yet to handle ({behind[0]})",
+        ]
+        if behind[1] > self.retention // 2:
+            lines.append(f"ALARM         {behind[0]} is past half of the {self.retention:,} events a stream "
+                         "keeps: beyond that, the oldest it has not handled are lost")
+        return "\n".join(lines)
+
+
+def retention() -> int:
+    """The entries each stream keeps: `maxLenApprox` of components/pubsub.yaml."""
+    component = yaml.safe_load((ROOT / "components" / "pubsub.yaml").read_text())
+    (value,) = [item["value"] for item in component["spec"]["metadata"] if item["name"] == "maxLenApprox"]
+    return int(value)
+
+
+def read_streams(port: int) -> str:
+    """The summary's lines about Redis, or why they could not be read."""
+    try:
+        password = json.loads(SECRETS.read_text())["redis"]["password"]
+        with redis.Redis(host="127.0.0.1", port=port, password=password, decode_responses=True) as client:
+            return Streams.read(client, retention()).summary()
+    except (OSError, ValueError, KeyError, redis.RedisError) as error:
+        return f"redis         not read ({error}): make load reads make run's Redis, port {port}, password in {SECRETS}"
+
+
 async def watch_saga(session: aiohttp.ClientSession, url: str, tally: Tally, bar: tqdm, opened: asyncio.Event) -> None:
     """Follow the storefront's saga stream (server-sent events) and note each order's end."""
     async with session.get(f"{url}/api/saga", timeout=aiohttp.ClientTimeout(total=None)) as response:
@@ -220,6 +279,8 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--drain", type=float, default=60.0,
                         help="seconds to wait after the last order for all to end (default 60)")
     parser.add_argument("--seed", type=int, default=None, help="the same seed, the same order of kinds")
+    parser.add_argument("--redis-port", type=int, default=6380,
+                        help="the Redis whose memory and streams the summary shows (default: make run's)")
     args = parser.parse_args(argv)
     if args.orders < 1 or args.rate <= 0 or args.drain < 0:
         parser.error("--orders must be at least 1, --rate above 0, --drain not negative")
@@ -234,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot reach the storefront at {args.url} ({error}): start the shop with `make run`", file=sys.stderr)
         return 2
     print(tally.summary(args.drain))
+    print(read_streams(args.redis_port))
     return 1 if tally.unfinished or tally.refused else 0
 
 

@@ -7,6 +7,7 @@ import re
 import signal
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,15 @@ def listening(port: int) -> bool:
 
 
 @pytest.fixture(scope="module")
-def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
+def run_started_ms() -> int:
+    """When this module's `make run` started (Unix time, ms). `make run` keeps its Redis in
+    `.run/redis` from one run to the next, with whatever a user published there by hand:
+    the tests read only what was published from then on."""
+    return time.time_ns() // 1_000_000
+
+
+@pytest.fixture(scope="module")
+def make_run(tmp_path_factory: pytest.TempPathFactory, run_started_ms: int) -> Iterator[Process]:
     busy = [name for name, port in PORTS.items() if listening(port)]
     if busy:
         raise RuntimeError(f"ports of `make run` are in use ({', '.join(busy)}): stop it with `make down`")
@@ -140,9 +149,9 @@ def test_dapr_publish_of_something_that_is_no_order_ends_in_the_dead_letters(mak
     )
 
 
-def test_every_event_published_during_the_run_kept_the_contract(make_run: Process) -> None:
+def test_every_event_published_during_the_run_kept_the_contract(make_run: Process, run_started_ms: int) -> None:
     # The one exception is the poison the test above published on purpose.
-    broker = Broker(REDIS_PORT, read_redis_password(SECRETS))
+    broker = Broker(REDIS_PORT, read_redis_password(SECRETS), since_ms=run_started_ms)
     assert broker.contract_breaches(poison=lambda event: event.get("data") == POISON) == []
 
 
@@ -201,6 +210,9 @@ def test_make_load_places_a_few_orders_and_prints_its_summary(make_run: Process)
     assert shipped + cancelled == 6
     assert "out_of_stock" in summary["cancelled"] and "payment_declined" in summary["cancelled"]
     assert summary["completion"].startswith("p50 ")
+    # What make run's Redis holds, read after the run: its memory, the streams, the backlog.
+    assert summary["redis"].endswith("MB used") and "each keeps" in summary["streams"]
+    assert "furthest-behind subscriber" in summary["backlog"]
 
 
 def test_the_order_is_one_trace_of_all_six_apps_in_the_zipkin_make_run_starts(make_run: Process) -> None:

@@ -20,9 +20,12 @@ SCHEMA = json.loads(
 
 
 class Broker:
-    def __init__(self, port: int, password: str = REDIS_PASSWORD) -> None:
+    def __init__(self, port: int, password: str = REDIS_PASSWORD, since_ms: int = 0) -> None:
+        """`since_ms` (Unix time in milliseconds) leaves out of `events`, and so of what reads
+        them, every entry added before it: Redis names each entry by the millisecond it was added."""
         # A raw payload need not be UTF-8 (tests/reliability/test_hostile.py publishes some).
         self._redis = redis_client(port, password, decode_responses=True, encoding_errors="replace")
+        self._since = f"{since_ms}-0"
 
     def last_entry_id(self, topic: Topic) -> str:
         return self._redis.xinfo_stream(topic)["last-generated-id"]
@@ -44,7 +47,7 @@ class Broker:
         if not self._redis.exists(topic):
             return []
         found = []
-        for _, fields in self._redis.xrange(topic):
+        for _, fields in self._redis.xrange(topic, min=self._since):
             try:
                 event = json.loads(fields["data"])
             except (ValueError, RecursionError):  # not JSON, or nested deeper than Python reads
@@ -86,6 +89,26 @@ class Broker:
 
     def length(self, topic: Topic) -> int:
         return self._redis.xlen(topic) if self._redis.exists(topic) else 0
+
+    def streams(self) -> dict[str, tuple[int, int]]:
+        """Every stream (the topics and the outbox's internal ones): the entries it keeps,
+        and how many were ever added to it."""
+        found = {}
+        for stream in self._redis.scan_iter(_type="stream"):
+            info = self._redis.xinfo_stream(stream)
+            found[stream] = (info["length"], info["entries-added"])
+        return found
+
+    def backlogs(self) -> dict[tuple[str, str], int]:
+        """What each consumer group has yet to handle, by (stream, group): the entries not
+        yet delivered to it (all the stream holds, when Redis cannot tell) and those
+        delivered but not acknowledged."""
+        found = {}
+        for stream in self._redis.scan_iter(_type="stream"):
+            for group in self._redis.xinfo_groups(stream):
+                unread = self._redis.xlen(stream) if group["lag"] is None else group["lag"]
+                found[stream, group["name"]] = unread + group["pending"]
+        return found
 
     def contract_breaches(self, poison: Callable[[dict[str, Any]], bool] = lambda _event: False) -> list[str]:
         """Every event on a business topic whose type is in the contract but whose data

@@ -21,8 +21,11 @@ class Process:
         self.name = name
         self.log_path = log_dir / f"{name}.log"
         self._log = self.log_path.open("ab")  # a restarted process keeps its earlier log
+        # Every signal at its default, as from a terminal: a shell starts a background job
+        # (pytest among them) with SIGINT ignored, an ignored signal stays ignored across
+        # exec, and a script cannot trap what it inherited ignored (Ctrl-C on `make run`).
         self._popen = subprocess.Popen(
-            list(argv), stdout=self._log, stderr=subprocess.STDOUT,
+            ["env", "--default-signal", *argv], stdout=self._log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
             env={**os.environ, **(env or {})}, cwd=cwd, start_new_session=True,
         )

@@ -86,7 +86,7 @@ class System:
 def running(
     log_dir: Path, redis_dir: Path, variant: Variant = DEFAULT_VARIANT,
     config: Path = DAPR_CONFIG, env: Mapping[str, str] | None = None,
-    at: tuple[int, dict[str, Ports]] | None = None,
+    at: tuple[int, dict[str, Ports]] | None = None, components: Path | None = None,
 ) -> Iterator[System]:
     """Every app with its sidecar, healthy; at the end, all stopped by PID, and every event
     published meanwhile checked against the contract. A `variant` other than the default
@@ -94,7 +94,8 @@ def running(
     of its own; where events leave Redis Streams, a recorder hears them for the tests.
     `config` is the sidecars' Dapr Configuration; `env` goes to every app and sidecar;
     `at` gives Redis's port and the apps' for a system beside the usual one (the hostile-input
-    tests and make chaos run on their own)."""
+    tests and make chaos run on their own); `components`, the sidecars' components folder
+    in place of the variant's (a test that changes their metadata)."""
     redis_port, all_ports = (REDIS_PORT, PORTS) if variant.default else (VARIANT_REDIS_PORT, VARIANT_PORTS)
     redis_port, all_ports = at or (redis_port, all_ports)
     sidecar_env = {} if variant.default else COMPONENT_ENV
@@ -102,7 +103,7 @@ def running(
         work = Path(tempfile.mkdtemp(prefix=f"{variant.name}-", dir=redis_dir.parent))  # this run's alone
         broker = Broker(redis_port) if variant.redis_streams else observed_broker(variant.folders, variant.name, work)
         servers.enter_context(running_servers(variant.servers, work, log_dir))
-        resources = variant.resources(work / "resources")
+        resources = components or variant.resources(work / "resources")
         if isinstance(broker, RecordedBroker):
             servers.enter_context(recording(broker, resources, work, RECORDER_PORTS, sidecar_env, log_dir))
         system = System({}, broker, start_redis(redis_port, redis_dir, log_dir), redis_dir, log_dir,

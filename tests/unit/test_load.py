@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from tools.load import Mix, Shelf, Tally, arguments
+from tools.load import Mix, Shelf, Streams, Tally, arguments
 
 PRODUCTS = [
     {"sku": "tea", "available": 40, "price_cents": 1200},
@@ -66,6 +66,26 @@ def test_the_summary_counts_each_end_once_and_only_for_the_runs_orders() -> None
     assert "not finished        1" in summary
     assert "refused             1   HTTP 422 1" in summary
     assert "p50 20 ms, p99 30 ms (of 3 ended orders" in summary
+
+
+def test_the_summary_shows_redis_memory_the_longest_stream_and_the_furthest_behind_subscriber() -> None:
+    streams = Streams(
+        used_memory=5 * 2**20, lengths={"orders": 1_200, "payments": 600},
+        backlogs={"inventory on orders": 3, "shipping on payments": 40}, retention=100,
+    )
+
+    summary = streams.summary()
+
+    assert "redis             5.0 MB used" in summary
+    assert "streams         1,200   entries in the longest (orders); each keeps 100" in summary
+    assert "backlog            40   events the furthest-behind subscriber has yet to handle (shipping on payments)" in summary
+    assert "ALARM" not in summary
+
+
+def test_a_subscriber_past_half_of_what_a_stream_keeps_raises_the_alarm() -> None:
+    streams = Streams(used_memory=0, lengths={"payments": 100}, backlogs={"shipping on payments": 51}, retention=100)
+
+    assert "ALARM         shipping on payments is past half of the 100 events a stream keeps" in streams.summary()
 
 
 def test_arguments_that_make_no_run_are_refused() -> None:
