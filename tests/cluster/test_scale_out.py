@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
 
 from tests.cluster.shop import APPS, NAMESPACE, Forward, Shop, kubectl, pods, rolled_out, secret
 from tests.k8s.manifests import apps
@@ -20,19 +21,24 @@ CONSUMERS = ("orders", "inventory", "payments", "shipping", "notifications")
 HANDLED = re.compile(r'^eda_events_handled_total\{[^}]*outcome="success"[^}]*\} (\S+)$', re.MULTILINE)
 
 
-def rolled_out_everywhere() -> None:
-    for app_id in APPS:
-        rolled_out("deployment", app_id, timeout=420)
+def apply_app_by_app(manifests: str) -> None:
+    """Everything but the Deployments, then each Deployment once the one before it rolled
+    out: eighteen pods starting at once on two cores starve the sidecar injector, whose
+    webhook then lets pods in without a sidecar (the chart's failurePolicy is Ignore)."""
+    objects = list(yaml.safe_load_all(manifests))
+    deployments = [o for o in objects if o["kind"] == "Deployment"]
+    kubectl("apply", "-f", "-", stdin=yaml.safe_dump_all([o for o in objects if o["kind"] != "Deployment"]))
+    for deployment in deployments:
+        kubectl("apply", "-f", "-", stdin=yaml.safe_dump(deployment))
+        rolled_out("deployment", deployment["metadata"]["name"], timeout=420)
 
 
 @pytest.fixture(scope="module")
 def scaled_out() -> Iterator[None]:
     # Its patches are the dev overlay's, outside its own folder: kustomize may read them.
     # kubectl's own kustomize, as `kubectl apply -k` renders the objects it replaces.
-    scaled = kubectl("kustomize", "--load-restrictor", "LoadRestrictionsNone", str(SCALED))
     try:
-        kubectl("apply", "-f", "-", stdin=scaled)
-        rolled_out_everywhere()
+        apply_app_by_app(kubectl("kustomize", "--load-restrictor", "LoadRestrictionsNone", str(SCALED)))
         yield
     finally:
         # Back to what `kubectl apply -k k8s/` gives; apply leaves the budgets and autoscalers.
@@ -40,8 +46,7 @@ def scaled_out() -> Iterator[None]:
             "-n", NAMESPACE, "delete", "horizontalpodautoscalers,poddisruptionbudgets",
             "-l", "app.kubernetes.io/part-of=eda-shop",
         )
-        kubectl("apply", "-k", str(ROOT / "k8s"))
-        rolled_out_everywhere()
+        apply_app_by_app(kubectl("kustomize", str(ROOT / "k8s")))
 
 
 def handled(pod: str, app_id: str, forwards: Path) -> float:
@@ -58,6 +63,9 @@ def handled(pod: str, app_id: str, forwards: Path) -> float:
 def test_the_replicas_share_each_topic_and_handle_each_order_once(scaled_out: None, eda_shop: Shop, forwards: Path) -> None:
     for app_id in APPS:
         assert len(pods(app_id)) == REPLICAS, app_id
+        for name in pods(app_id):
+            containers = kubectl("-n", NAMESPACE, "get", "pod", name, "-o", "jsonpath={.spec.containers[*].name}")
+            assert containers.split() == [app_id, "daprd"], f"{name} has no sidecar"
 
     accepted = [eda_shop.placed(("tea-sencha", 1)) for _ in range(ORDERS)]
     for order_id in accepted:
