@@ -44,7 +44,6 @@ ETCD_PEER_PORT=12380
 # The host ports the daemons take, on loopback or the bridge, checked before they start.
 HOST_PORTS=("$ETCD_CLIENT_PORT" "$ETCD_PEER_PORT" 6443 10248 10249 10250 10256 10257 10259)
 DAPR_CHART="$(go env GOMODCACHE)/github.com/dapr/dapr@v$DAPR_RUNTIME_VERSION/charts/dapr"
-APPS=(storefront orders inventory payments shipping notifications)
 
 running() { [ -f "$run_dir/$1.pid" ] && kill -0 "$(cat "$run_dir/$1.pid")" 2>/dev/null; }
 
