@@ -32,13 +32,13 @@ TIMEOUT = 30
 FORWARDED = re.compile(r"Forwarding from 127\.0\.0\.1:(\d+)")
 
 
-def kubectl(*args: str, stdin: str | None = None, check: bool = True, timeout: float = 300) -> str:
-    """kubectl against the cluster of `make cluster`; with `check`, fail on a non-zero exit."""
+def kubectl(*args: str, stdin: str | None = None, timeout: float = 300) -> str:
+    """kubectl against the cluster of `make cluster`; a non-zero exit fails the test."""
     done = subprocess.run(
         [str(KUBECTL), *args], input=stdin, capture_output=True, text=True, timeout=timeout, check=False,
         env={**os.environ, "KUBECONFIG": str(KUBECONFIG)},
     )
-    if check and done.returncode != 0:
+    if done.returncode != 0:
         pytest.fail(f"kubectl {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
     return done.stdout
 
