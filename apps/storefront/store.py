@@ -17,11 +17,11 @@ class DeadLetterStore:
 
     async def put(self, letter: DeadLetter) -> None:
         """Keep `letter`; one that comes back (say, after a failed replay) is kept once,
-        with the time it came back."""
-        if await self._state.create(_letter_key(letter.id), letter.model_dump_json()):
-            await self._update(INDEX, lambda ids: [*(ids or []), letter.id])
-        else:
+        with the time it came back. It is listed in either case: a delivery that kept it
+        but lost the race for the index (and so is delivered again) must not leave it out."""
+        if not await self._state.create(_letter_key(letter.id), letter.model_dump_json()):
             await self._update_letter(letter.id, lambda kept: kept.model_copy(update={"received_at": letter.received_at}))
+        await self._update(INDEX, lambda ids: ids if letter.id in (ids or []) else [*(ids or []), letter.id])
 
     async def get(self, letter_id: str) -> DeadLetter | None:
         found = await self._state.read(_letter_key(letter_id))

@@ -1,12 +1,16 @@
+import asyncio
 import base64
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from common.state import ConcurrencyError
 from storefront.app import create_app
+from storefront.model import DeadLetter
 from storefront.service import StorefrontService
 from storefront.settings import Settings
 from storefront.store import DeadLetterStore
@@ -78,6 +82,31 @@ def test_dead_letters_are_kept_once_each_and_listed_in_order(client: TestClient)
         (letters[1]["id"], None, None),
     ]
     assert letters[1]["message"] == "not json at all"
+
+
+def test_a_dead_letter_kept_but_not_listed_is_listed_when_delivered_again() -> None:
+    """Its first delivery stored it, then lost every race for the index and failed (so Dapr
+    delivers it again): the second delivery lists it, once."""
+    asyncio.run(kept_but_not_listed_then_delivered_again())
+
+
+async def kept_but_not_listed_then_delivered_again() -> None:
+    state = InMemoryState()
+    store = DeadLetterStore(state)  # type: ignore[arg-type]
+    letter = DeadLetter(id="poison-3", topic="orders", type="order.placed", received_at=datetime.now(UTC), message={})
+    replace = state.replace
+
+    async def always_stale(key: str, data: str, etag: str) -> None:
+        raise ConcurrencyError(key)
+
+    await store.put(DeadLetter(id="other", topic=None, type=None, received_at=datetime.now(UTC), message="x"))
+    state.replace = always_stale  # type: ignore[method-assign]
+    with pytest.raises(ConcurrencyError):
+        await store.put(letter)
+    state.replace = replace  # type: ignore[method-assign]
+    await store.put(letter)
+
+    assert [kept.id for kept in await store.all()] == ["other", "poison-3"]
 
 
 def test_a_replay_publishes_the_event_again_with_corrected_data(client: TestClient, sidecar: RecordingClient) -> None:
