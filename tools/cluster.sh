@@ -339,6 +339,9 @@ deploy() {
       kubectl -n eda-shop create secret generic "$app-dapr-api-token" --from-literal=token="$(openssl rand -hex 32)"
     done
   fi
+  if ! kubectl -n eda-shop get secret storefront-operator-token >/dev/null 2>&1; then
+    kubectl -n eda-shop create secret generic storefront-operator-token --from-literal=token="$(openssl rand -hex 32)"
+  fi
   kubectl apply -k k8s/
   kubectl -n eda-shop rollout status --timeout 5m statefulset/redis
   kubectl -n eda-shop rollout status --timeout 5m deployment/storefront

@@ -2,7 +2,8 @@
 while they go through the saga, and a summary at the end.
 
 Orders go in as a customer's would, `POST /api/orders` on the storefront; how each ends
-is heard on the storefront's live saga stream (`GET /api/saga`): `shipment.scheduled`
+is heard on the storefront's live saga of every order (`GET /api/saga`, with the operator
+token `make run` keeps in .run/secrets.env): `shipment.scheduled`
 (shipped) or `order.cancelled` (with its reason). A mix of three kinds of order:
 in stock (one unit of a SKU on the shelf), out of stock (one more unit than the
 emptiest SKU holds) and declined (a `blocked-` customer, whom the payment gateway
@@ -43,6 +44,7 @@ WINDOW = 64  # orders being placed at once, at most
 STREAM_TIMEOUT = 10.0  # seconds for the saga stream to open
 ROOT = Path(__file__).resolve().parents[1]
 SECRETS = ROOT / ".run" / "secrets.json"  # Redis's password, made by `make run` (tools/run.sh)
+TOKENS = ROOT / ".run" / "secrets.env"  # the app and operator tokens, made by `make run` too
 
 
 @dataclass(frozen=True)
@@ -215,9 +217,20 @@ def read_streams(port: int) -> str:
         return f"redis         not read ({error}): make load reads make run's Redis, port {port}, password in {SECRETS}"
 
 
-async def watch_saga(session: aiohttp.ClientSession, url: str, tally: Tally, bar: tqdm, opened: asyncio.Event) -> None:
+def operator_token() -> str:
+    """The token that opens the storefront's operator console, as `make run` made it."""
+    for line in TOKENS.read_text().splitlines():
+        name, _, value = line.partition("=")
+        if name == "OPERATOR_TOKEN":
+            return value
+    raise KeyError(f"no OPERATOR_TOKEN in {TOKENS}")
+
+
+async def watch_saga(session: aiohttp.ClientSession, args: argparse.Namespace, tally: Tally, bar: tqdm,
+                     opened: asyncio.Event) -> None:
     """Follow the storefront's saga stream (server-sent events) and note each order's end."""
-    async with session.get(f"{url}/api/saga", timeout=aiohttp.ClientTimeout(total=None)) as response:
+    operator = {"authorization": f"Bearer {args.operator_token}"}
+    async with session.get(f"{args.url}/api/saga", headers=operator, timeout=aiohttp.ClientTimeout(total=None)) as response:
         response.raise_for_status()
         opened.set()
         async for raw in response.content:
@@ -243,7 +256,7 @@ async def run(args: argparse.Namespace) -> Tally:
                   "out_of_stock (restock: `make down`, `rm -rf .run/redis`, `make run`)")
         bar = tqdm(total=args.orders, desc="ended", unit="order", file=sys.stderr)
         opened = asyncio.Event()
-        watcher = asyncio.create_task(watch_saga(session, args.url, tally, bar, opened))
+        watcher = asyncio.create_task(watch_saga(session, args, tally, bar, opened))
         await asyncio.wait_for(opened.wait(), STREAM_TIMEOUT)
 
         async def place(seqs: range, due: list[int]) -> None:
@@ -276,6 +289,8 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--mix", type=Mix.parse, default=Mix((80, 10, 10)),
                         help="shares of in-stock,out-of-stock,declined orders (default 80,10,10)")
     parser.add_argument("--url", default="http://127.0.0.1:8000", help="the storefront (default: make run's)")
+    parser.add_argument("--operator-token", default=None,
+                        help="opens the storefront's saga of every order (default: make run's, in .run/secrets.env)")
     parser.add_argument("--drain", type=float, default=60.0,
                         help="seconds to wait after the last order for all to end (default 60)")
     parser.add_argument("--seed", type=int, default=None, help="the same seed, the same order of kinds")
@@ -289,6 +304,11 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
+    try:
+        args.operator_token = args.operator_token or operator_token()
+    except (OSError, KeyError) as error:
+        print(f"no operator token ({error}): start the shop once with `make run`, or pass --operator-token", file=sys.stderr)
+        return 2
     try:
         tally = asyncio.run(run(args))
     except aiohttp.ClientConnectionError as error:

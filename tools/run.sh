@@ -19,14 +19,17 @@ if [ -n "$running" ]; then
 fi
 
 # The app API token: every sidecar sends it to its app, and every app refuses calls
-# without it. Made on the first start, kept (readable by this user only) in .run/.
+# without it. The operator token opens the storefront's operator console. Each is made
+# on the first start that lacks it, kept (readable by this user only) in .run/.
 # No Dapr API token locally: the sidecars listen on loopback only, and the Dapr CLI's
 # `dapr invoke` and `dapr publish`, which this README uses, cannot send one.
 secrets="$root/.run/secrets.env"
-if [ ! -f "$secrets" ]; then
-  mkdir -p "$(dirname "$secrets")"
-  (umask 077 && printf 'APP_API_TOKEN=%s\n' "$(python3 -c 'import secrets; print(secrets.token_hex(32))')" > "$secrets")
-fi
+mkdir -p "$(dirname "$secrets")"
+for name in APP_API_TOKEN OPERATOR_TOKEN; do
+  if ! grep -qs "^$name=" "$secrets"; then
+    (umask 077 && printf '%s=%s\n' "$name" "$(python3 -c 'import secrets; print(secrets.token_hex(32))')" >> "$secrets")
+  fi
+done
 set -a
 # shellcheck source=/dev/null
 source "$secrets"
@@ -49,7 +52,7 @@ trap 'tools/zipkin.sh stop "$zipkin_dir"; tools/redis.sh stop "$redis_dir"' EXIT
 
 cat <<INFO
 ==> starting eda-shop (Ctrl-C stops everything)
-    storefront  http://127.0.0.1:8000   sidecar http://127.0.0.1:3500   (dead letters: /deadletters)
+    storefront  http://127.0.0.1:8000   sidecar http://127.0.0.1:3500   (operator console: OPERATOR_TOKEN in .run/secrets.env)
     orders      http://127.0.0.1:8001   sidecar http://127.0.0.1:3501
     inventory   http://127.0.0.1:8002   sidecar http://127.0.0.1:3502
     payments    http://127.0.0.1:8003   sidecar http://127.0.0.1:3503

@@ -11,7 +11,7 @@ from types import MappingProxyType
 from opentelemetry import trace
 
 # Fields that a log call may pass with `extra=` and that end up in the JSON line.
-FIELDS = ("event_id", "event_type", "order_id", "trace_id", "reason")
+FIELDS = ("event_id", "event_type", "order_id", "trace_id", "reason", "operator", "changed_fields")
 
 # The event being handled (id, type): set by the delivery endpoint, so every
 # line logged while handling it carries them without each call passing them on.

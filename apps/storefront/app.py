@@ -1,5 +1,5 @@
-"""Assembly of the storefront app: the web page, its API, the live saga stream, the
-operator's dead-letter routes, and the Dapr client."""
+"""Assembly of the storefront app: the web page, its API, the live saga streams, the
+operator console (dead letters and their replay, every order's saga), and the Dapr client."""
 
 import json
 import logging
@@ -11,10 +11,12 @@ from typing import Annotated, Any
 from uuid import uuid4
 
 import aiohttp
-from fastapi import Body, Depends, FastAPI, Header, HTTPException, Request, status
+from fastapi import Body, Depends, FastAPI, Header, HTTPException, Query, Request, status
 from fastapi import Path as PathParameter
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import StringConstraints
 
 from common.apps import MAX_BODY_BYTES, add_health_route, only_from_the_sidecar
 from common.delivery import DaprAnswer, Outcome
@@ -23,8 +25,10 @@ from common.metrics import add_metrics_route, metrics_of, type_label
 from common.state import DaprState
 from common.tracing import dapr_client, trace_requests
 from contracts.names import STOREFRONT_STORE
+from storefront import handlers
 from storefront.invoke import Invoker
 from storefront.model import DeadLetter, Replay
+from storefront.operators import Operator
 from storefront.saga import SagaFeed, summary
 from storefront.service import NotReplayable, StorefrontService
 from storefront.settings import Settings
@@ -44,6 +48,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.saga = SagaFeed()
+        app.state.operator_token = settings.operator_token
         if service is not None:
             app.state.service, app.state.invoker, app.state.ready = service, invoker, True
             yield
@@ -58,8 +63,9 @@ def create_app(
     trace_requests(app, "storefront", settings.otel_exporter_zipkin_endpoint)
     add_health_route(app)
     add_metrics_route(app)
-    # The page and its API are the shop's front door, for browsers; only the event
-    # deliveries (and the metrics) must come from the sidecar.
+    # The page and its API are the shop's front door, for browsers (the operator console
+    # wants the operator token besides); only the event deliveries (and the metrics) must
+    # come from the sidecar.
     only_from_the_sidecar(
         app, settings.app_api_token, public=lambda path: not path.startswith("/events/") and path != "/metrics"
     )
@@ -67,6 +73,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.get("/api/products")(list_products)
     app.post("/api/orders")(place_order)
+    app.get("/api/orders/live")(watch_orders)
     app.get("/api/orders/{order_id}/events")(order_events)
     app.get("/api/saga")(watch_saga)
     app.get("/deadletters")(list_dead_letters)
@@ -89,7 +96,15 @@ Service = Annotated[StorefrontService, Depends(get_service)]
 Apps = Annotated[Invoker, Depends(get_invoker)]
 # Passed on into the path of a call to orders: only characters that cannot leave that
 # path segment (no "/", ".", "?", "#" or "%"). Orders' own ids are 32 hex digits.
-OrderId = Annotated[str, PathParameter(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+ORDER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+OrderId = Annotated[str, PathParameter(pattern=ORDER_ID_PATTERN)]
+# The orders one page watches: those it placed (their ids are 128 random bits, known
+# only to the browser that placed them).
+WATCHED_LIMIT = 50
+WatchedOrders = Annotated[
+    list[Annotated[str, StringConstraints(pattern=ORDER_ID_PATTERN)]],
+    Query(alias="order", max_length=WATCHED_LIMIT, default_factory=list),
+]
 
 
 async def page() -> FileResponse:
@@ -116,7 +131,13 @@ async def order_events(order_id: OrderId, apps: Apps) -> JSONResponse:
     return _passed_on(*await apps.call("orders", f"orders/{order_id}/events"))
 
 
-async def watch_saga(request: Request) -> StreamingResponse:
+async def watch_orders(request: Request, orders: WatchedOrders) -> StreamingResponse:
+    """The saga of the orders a customer's page placed, live."""
+    return StreamingResponse(request.app.state.saga.watch(frozenset(orders)), media_type="text/event-stream")
+
+
+async def watch_saga(request: Request, _: Operator) -> StreamingResponse:
+    """Every order's saga, live: the operator's view."""
     return StreamingResponse(request.app.state.saga.watch(), media_type="text/event-stream")
 
 
@@ -144,16 +165,21 @@ async def receive_dead_letter(delivery: Annotated[dict[str, Any], Body()], servi
     return {"status": Outcome.SUCCESS}
 
 
-async def list_dead_letters(service: Service) -> list[DeadLetter]:
+async def list_dead_letters(service: Service, _: Operator) -> list[DeadLetter]:
     return await service.dead_letters()
 
 
-async def replay_dead_letter(letter_id: str, service: Service, replay: Replay | None = None) -> DeadLetter:
+async def replay_dead_letter(
+    letter_id: str, service: Service, operator: Operator, replay: Replay | None = None
+) -> DeadLetter:
     letter = await service.dead_letter(letter_id)
     if letter is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no dead letter {letter_id}")
+    data = replay.data if replay else None
+    if data is not None and (errors := handlers.correction_errors(letter.type, data)):
+        raise RequestValidationError([{**error, "loc": ("body", "data", *error["loc"])} for error in errors])
     try:
-        return await service.replay(letter, replay.data if replay else None)
+        return await service.replay(letter, data, operator)
     except NotReplayable:
         raise HTTPException(
             status.HTTP_409_CONFLICT, f"dead letter {letter_id} is no CloudEvent: there is nothing to replay"

@@ -1,4 +1,5 @@
-"""Pure decisions of the storefront: what a dead-lettered message is."""
+"""Pure decisions of the storefront: what a dead-lettered message is, and whether an
+operator's correction of one keeps the contract."""
 
 import base64
 import hashlib
@@ -6,6 +7,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
+
+from contracts.events import EVENTS
+from contracts.names import EventType
 from storefront.model import DeadLetter
 
 # A dead letter is kept whole up to this size and cut beyond it: the contract's events
@@ -41,6 +46,26 @@ def dead_letter(delivery: dict[str, Any]) -> DeadLetter:
     except ValueError:  # nested deeper than it can be stored as JSON: kept as text
         return letter.model_copy(update={"message": _text(raw)})
     return letter
+
+
+def correction_errors(event_type: str | None, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """What breaks the contract in `data` offered in place of a dead letter's own: the
+    errors of the event model of its `type`, each naming the field at fault (none: it
+    may be replayed)."""
+    model = EVENTS.get(EventType(event_type)) if event_type in set(EventType) else None
+    if model is None:
+        return [{"type": "value_error", "loc": (), "msg": f"no event type {event_type!r} in the contract", "input": data}]
+    try:
+        model.model_validate(data)
+    except ValidationError as error:
+        return error.errors(include_url=False, include_context=False)
+    return []
+
+
+def changed_fields(before: Any, after: dict[str, Any]) -> list[str]:
+    """The fields of a dead letter's data that a correction changes, adds or removes."""
+    before = before if isinstance(before, dict) else {}
+    return sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
 
 
 def _payload(delivery: dict[str, Any]) -> bytes:

@@ -1,5 +1,6 @@
 """The live saga: every business event the storefront hears, fanned out to the pages
-that watch it (server-sent events)."""
+that watch it (server-sent events): every order's to the operator, a customer's own
+orders' to the customer."""
 
 import asyncio
 import json
@@ -27,18 +28,22 @@ def summary(event: dict[str, Any]) -> dict[str, Any]:
 
 class SagaFeed:
     def __init__(self) -> None:
-        self._watchers: set[asyncio.Queue[dict[str, Any]]] = set()
+        # Each watcher's queue, and the orders it watches (None: every order).
+        self._watchers: dict[asyncio.Queue[dict[str, Any]], frozenset[str] | None] = {}
 
     def publish(self, event: dict[str, Any]) -> None:
-        for queue in self._watchers:
+        for queue, orders in self._watchers.items():
+            if orders is not None and event["order_id"] not in orders:
+                continue
             if queue.full():
                 queue.get_nowait()
             queue.put_nowait(event)
 
-    async def watch(self) -> AsyncIterator[str]:
-        """The stream one page reads, as server-sent event lines."""
+    async def watch(self, orders: frozenset[str] | None = None) -> AsyncIterator[str]:
+        """The stream one page reads, as server-sent event lines: the events of `orders`,
+        or of every order."""
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_LIMIT)
-        self._watchers.add(queue)
+        self._watchers[queue] = orders
         try:
             yield ": watching the saga\n\n"
             while True:
@@ -49,4 +54,4 @@ class SagaFeed:
                     continue
                 yield f"event: saga\ndata: {json.dumps(event)}\n\n"
         finally:
-            self._watchers.discard(queue)
+            del self._watchers[queue]

@@ -35,9 +35,10 @@ class StorefrontService:
     async def dead_letter(self, letter_id: str) -> DeadLetter | None:
         return await self._store.get(letter_id)
 
-    async def replay(self, letter: DeadLetter, data: dict[str, Any] | None) -> DeadLetter:
+    async def replay(self, letter: DeadLetter, data: dict[str, Any] | None, operator: str) -> DeadLetter:
         """Publish the message again to its topic, with its type and id, and with `data`
-        in place of its own when an operator corrected it."""
+        in place of its own when `operator` corrected it (checked against the contract
+        before it comes here)."""
         if not letter.replayable or not isinstance(letter.message, dict):
             raise NotReplayable(letter.id)
         # Published directly, not through an outbox: the topic is the letter's own, and a
@@ -49,5 +50,7 @@ class StorefrontService:
             data_content_type="application/json",
             publish_metadata={"cloudevent.type": str(letter.type), "cloudevent.id": letter.id},
         )
-        log.info("replayed a dead letter", extra={"event_id": letter.id, "event_type": str(letter.type)})
+        changed = [] if data is None else handlers.changed_fields(letter.message.get("data"), data)
+        about = {"event_id": letter.id, "event_type": str(letter.type), "operator": operator, "changed_fields": changed}
+        log.info("replayed a dead letter", extra=about)
         return await self._store.mark_replayed(letter.id, datetime.now(UTC))

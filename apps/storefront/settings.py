@@ -1,5 +1,7 @@
-from common.settings import DaprSettings
+from common.settings import DaprSettings, Token
 
 
 class Settings(DaprSettings):
-    """The storefront needs nothing beyond its sidecar's address."""
+    # Opens the operator console (dead letters, replay, every order's saga) to whoever
+    # presents it as a bearer token; unset, the console stays closed to everyone.
+    operator_token: Token | None = None

@@ -9,9 +9,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from contracts.names import Topic
-from tests.integration.flows import publish
+from tests.integration.flows import place_order, publish, settled
 from tests.support.sidecars import require_tool
-from tests.support.system import System
+from tests.support.system import OPERATOR_TOKEN, System
 from tests.support.waiting import wait_until
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "storefront.png"
@@ -55,13 +55,16 @@ def place_with_the_keyboard(page: Page, customer_id: str, sku: str, quantity: in
     page.keyboard.press("Enter")
 
 
-def test_an_order_placed_on_the_page_is_seen_to_reach_shipped_event_by_event(page: Page) -> None:
+def test_an_order_placed_on_the_page_is_seen_to_reach_shipped_event_by_event(page: Page, system: System) -> None:
     place_with_the_keyboard(page, f"c-{uuid4().hex[:6]}", "tea-sencha", 2)
+    someone_elses = place_order(system, ("tea-sencha", 1))
 
     order = page.locator("#orders > li").first
     expect(order.locator(".status")).to_have_attribute("data-status", "shipped", timeout=SAGA_TIMEOUT_MS)
     for fact in ("order.placed", "stock.reserved", "payment.succeeded", "shipment.scheduled"):
         expect(order.locator(f".timeline li[data-type='{fact}']")).to_have_count(1)
+    assert settled(system, someone_elses)["status"] == "shipped"
+    expect(page.locator("#orders > li")).to_have_count(1)  # the page shows its own orders only
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=SCREENSHOT, full_page=True)
 
@@ -83,9 +86,24 @@ def test_a_bad_order_is_refused_in_words(page: Page) -> None:
     expect(page.locator("#order-error")).to_contain_text("customer_id: String should have at most 64 characters")
 
 
-def test_a_dead_letter_is_replayed_from_the_operator_view(page: Page, system: System) -> None:
+def open_the_console(page: Page, token: str) -> None:
+    page.locator("input[name=token]").focus()
+    page.keyboard.type(token)
+    page.keyboard.press("Enter")
+
+
+def test_a_dead_letter_is_replayed_from_the_operator_console_once_the_token_is_given(
+    page: Page, system: System
+) -> None:
     poison_id = f"poison-{uuid4().hex}"
     publish(system, Topic.PAYMENTS, {"order_id": "o-1", "amount_cents": "lots"}, "payment.failed", poison_id)
+    expect(page.locator("#dead-letters")).to_be_hidden()
+
+    open_the_console(page, "x" * 64)
+    expect(page.locator("#dead-message")).to_have_text("Could not load the dead letters: that is not the operator token.")
+    expect(page.locator("#dead-letters")).to_be_hidden()
+    open_the_console(page, OPERATOR_TOKEN)
+    expect(page.locator("#dead-letters")).to_be_visible()
 
     row = page.locator(f"#dead-letters tr[data-id='{poison_id}']")
 

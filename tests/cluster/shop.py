@@ -90,15 +90,17 @@ class Forward:
 
 
 class Shop:
-    """The storefront as a customer reaches it, and orders and inventory as their sidecar
-    does: with the app token from the app's Secret. A question that finds no pod to
-    answer it (one is being replaced) gets None, so a test can wait for the answer."""
+    """The storefront as a customer reaches it (and its operator console, with the operator
+    token), and orders and inventory as their sidecar does: with the app token from the
+    app's Secret. A question that finds no pod to answer it (one is being replaced) gets
+    None, so a test can wait for the answer."""
 
     def __init__(self, logs: Path) -> None:
         self.storefront = Forward("service/storefront", 80, logs)
         self._orders = Forward("service/orders", 80, logs)
         self._inventory = Forward("service/inventory", 80, logs)
         self._tokens = {app_id: secret(f"{app_id}-app-api-token") for app_id in ("orders", "inventory")}
+        self._operator = {"authorization": f"Bearer {secret('storefront-operator-token')}"}
 
     @staticmethod
     def _get(forward: Forward, path: str, headers: dict[str, str] | None = None) -> Any:
@@ -142,7 +144,7 @@ class Shop:
         return self._answer(self._inventory, f"/stock/{sku}", {"dapr-api-token": self._tokens["inventory"]})
 
     def dead_letters(self) -> list[dict[str, Any]]:
-        return self._answer(self.storefront, "/deadletters")
+        return self._answer(self.storefront, "/deadletters", self._operator)
 
     def close(self) -> None:
         for forward in (self.storefront, self._orders, self._inventory):

@@ -1,4 +1,5 @@
-"""The saga on the live cluster: README step 5 as written, a declined payment, poison."""
+"""The saga on the live cluster: README step 5 as written, a declined payment, poison in
+the operator console (closed to customers)."""
 
 import json
 import subprocess
@@ -50,7 +51,8 @@ def test_a_declined_payment_cancels_the_order_and_puts_its_stock_back(eda_shop: 
 
 def test_poison_goes_to_the_dead_letters_while_orders_still_ship(eda_shop: Shop, forwards: Path) -> None:
     """A malformed order.placed, published through the storefront's sidecar as a replay
-    would be, lands in the dead letters; a valid order placed after it ships."""
+    would be, lands in the dead letters, which only the operator token shows; a valid
+    order placed after it ships."""
     poison_id = f"poison-{uuid4().hex}"
     sidecar = Forward(f"pod/{pods('storefront')[0]}", 3500, forwards)
     try:
@@ -67,3 +69,4 @@ def test_poison_goes_to_the_dead_letters_while_orders_still_ship(eda_shop: Shop,
     letter = wait_until(lambda: [d for d in eda_shop.dead_letters() if d["id"] == poison_id], 60)[0]
     assert (letter["topic"], letter["type"]) == ("orders", "order.placed")
     assert eda_shop.settled(order_id)["status"] == "shipped"
+    assert requests.get(f"{eda_shop.storefront.url}/deadletters", timeout=10).status_code == 401

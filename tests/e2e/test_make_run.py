@@ -1,4 +1,5 @@
-"""The documented commands, run as a user would: `make run`, `dapr invoke`, Ctrl-C, `make down`."""
+"""The documented commands, run as a user would: `make run`, `dapr invoke`, the operator's
+`curl`, Ctrl-C, `make down`."""
 
 import ipaddress
 import json
@@ -143,10 +144,18 @@ def test_dapr_publish_of_something_that_is_no_order_ends_in_the_dead_letters(mak
     wait_until(
         lambda: any(
             isinstance(d["message"], dict) and d["message"].get("data") == POISON
-            for d in dapr_invoke("deadletters", app_id="storefront")
+            for d in dead_letters_as_the_readme_asks()
         ),
         timeout=10,
     )
+    assert requests.get(f"http://127.0.0.1:{APPS['storefront'][0]}/deadletters", timeout=5).status_code == 401
+
+
+def dead_letters_as_the_readme_asks() -> list[dict[str, Any]]:
+    """The README's curl to the operator console, with the operator token `make run` made."""
+    (command,) = re.findall(r"^(curl .*/deadletters)$", (ROOT / "README.md").read_text(), re.MULTILINE)
+    done = subprocess.run(["bash", "-c", command], cwd=ROOT, check=True, capture_output=True, text=True, timeout=30)
+    return json.loads(done.stdout)
 
 
 def test_every_event_published_during_the_run_kept_the_contract(make_run: Process, run_started_ms: int) -> None:

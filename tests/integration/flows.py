@@ -6,7 +6,7 @@ from uuid import uuid4
 import requests
 
 from contracts.names import PUBSUB, Topic
-from tests.support.system import APP_API_TOKEN, DAPR_API_TOKEN, System
+from tests.support.system import APP_API_TOKEN, DAPR_API_TOKEN, OPERATOR_TOKEN, System
 from tests.support.waiting import wait_until
 
 TIMEOUT = 10
@@ -15,6 +15,8 @@ SETTLED = {"shipped", "cancelled"}
 # API token, which only their sidecars (and these tests) hold.
 TO_SIDECAR = {"dapr-api-token": DAPR_API_TOKEN}
 TO_APP = {"dapr-api-token": APP_API_TOKEN}
+# What the storefront's operator console wants.
+AS_OPERATOR = {"authorization": f"Bearer {OPERATOR_TOKEN}"}
 
 
 def place_order(system: System, *lines: tuple[str, int], customer_id: str | None = None, **headers: str) -> str:
@@ -31,9 +33,9 @@ def place_order(system: System, *lines: tuple[str, int], customer_id: str | None
     return response.json()["order_id"]
 
 
-def get(url: str) -> Any:
-    """GET from an app, as its sidecar would."""
-    response = requests.get(url, headers=TO_APP, timeout=TIMEOUT)
+def get(url: str, headers: dict[str, str] = TO_APP) -> Any:
+    """GET from an app, as its sidecar would (or with other `headers`)."""
+    response = requests.get(url, headers=headers, timeout=TIMEOUT)
     assert response.status_code == 200, f"{url}: {response.status_code} {response.text}"
     return response.json()
 
@@ -65,4 +67,4 @@ def publish(system: System, topic: Topic, data: Any, event_type: str, event_id: 
 
 
 def dead_letters(system: System) -> list[dict[str, Any]]:
-    return get(f"{system['storefront'].url}/deadletters")
+    return get(f"{system['storefront'].url}/deadletters", AS_OPERATOR)

@@ -8,6 +8,7 @@ from contracts.names import Topic
 from orders.handlers import rebuild
 from orders.model import Fact
 from tests.integration.flows import (
+    AS_OPERATOR,
     TIMEOUT,
     TO_SIDECAR,
     dead_letters,
@@ -119,7 +120,8 @@ def test_poison_is_dead_lettered_kept_and_replayed_after_a_fix_while_traffic_flo
     # The fix: the operator corrects the data and replays it to where it came from.
     fixed = {**broken, "items": [{"sku": "tea-sencha", "quantity": 2}]}
     response = requests.post(
-        f"{system['storefront'].url}/deadletters/{poison_id}/replay", json={"data": fixed}, timeout=TIMEOUT
+        f"{system['storefront'].url}/deadletters/{poison_id}/replay",
+        json={"data": fixed}, headers=AS_OPERATOR, timeout=TIMEOUT,
     )
     assert (response.status_code, response.json()["replays"]) == (202, 1)
     wait_until(lambda: [e["type"] for e in system.broker.about(order_id, Topic.INVENTORY)] == ["stock.reserved"], TIMEOUT)

@@ -25,8 +25,8 @@ from tests.support.waiting import wait_until
 # Per operation, per generation mode (valid and invalid requests): each example is sent
 # twice, with the app token and without it.
 EXAMPLES = 100
-# Never generated: a server-sent event stream that stays open by design.
-STREAMS = {("storefront", "GET /api/saga")}
+# Never generated: the server-sent event streams that stay open by design.
+STREAMS = {("storefront", "GET /api/saga"), ("storefront", "GET /api/orders/live")}
 OVER_THE_APPS = 3 * 1024 * 1024  # over every app's 2 MiB and every sidecar's 1 MiB
 UNDER_THE_SIDECARS = 900 * 1024
 DRAIN_TIMEOUT = 90  # a delivery that fails is retried with back-off for up to ~30 s

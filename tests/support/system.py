@@ -48,7 +48,10 @@ TRANSIENT_FAILURE_PERCENT = 20
 APP_API_TOKEN = secrets.token_hex(32)
 DAPR_API_TOKEN = secrets.token_hex(32)
 TOKENS = {"APP_API_TOKEN": APP_API_TOKEN, "DAPR_API_TOKEN": DAPR_API_TOKEN}
+# Opens the storefront's operator console (dead letters, replay, every order's saga).
+OPERATOR_TOKEN = secrets.token_hex(32)
 ENV = {
+    "storefront": {"OPERATOR_TOKEN": OPERATOR_TOKEN},
     "payments": {"TRANSIENT_FAILURE_PERCENT": str(TRANSIENT_FAILURE_PERCENT)},
     # Stock enough that no test runs another out of it (but for the SKUs that are short).
     "inventory": {"CATALOGUE_PATH": str(Path(__file__).with_name("catalogue.json"))},

@@ -33,7 +33,9 @@ def orders() -> Iterator[TestClient]:
 def storefront() -> Iterator[TestClient]:
     service = StorefrontService(DeadLetterStore(InMemoryState()), RecordingClient())  # type: ignore[arg-type]
     apps = StubApps({})
-    with TestClient(create_storefront(StorefrontSettings(), service, apps)) as client:  # type: ignore[arg-type]
+    operator = "o" * 32  # the operator's token: the dead letters are in its console
+    settings = StorefrontSettings(operator_token=operator)
+    with TestClient(create_storefront(settings, service, apps), headers={"authorization": f"Bearer {operator}"}) as client:  # type: ignore[arg-type]
         yield client
 
 

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from common.state import ConcurrencyError
 from storefront.app import create_app
 from storefront.model import DeadLetter
+from storefront.saga import SagaFeed
 from storefront.service import StorefrontService
 from storefront.settings import Settings
 from storefront.store import DeadLetterStore
@@ -57,10 +58,16 @@ def apps() -> StubApps:
     })
 
 
+OPERATOR_TOKEN = "o" * 32
+AS_OPERATOR = {"authorization": f"Bearer {OPERATOR_TOKEN}"}
+
+
 @pytest.fixture
 def client(sidecar: RecordingClient, apps: StubApps) -> Iterator[TestClient]:
+    """The storefront, called by its operator (and by customers, who send no token)."""
     service = StorefrontService(DeadLetterStore(InMemoryState()), sidecar)  # type: ignore[arg-type]
-    with TestClient(create_app(Settings(), service, apps)) as client:  # type: ignore[arg-type]
+    settings = Settings(operator_token=OPERATOR_TOKEN)
+    with TestClient(create_app(settings, service, apps), headers=AS_OPERATOR) as client:  # type: ignore[arg-type]
         yield client
 
 
@@ -121,6 +128,69 @@ def test_a_replay_publishes_the_event_again_with_corrected_data(client: TestClie
     (call,) = sidecar.published
     assert (call["topic_name"], json.loads(call["data"])) == ("orders", fixed)
     assert call["publish_metadata"] == {"cloudevent.type": "order.placed", "cloudevent.id": "poison-2"}
+
+
+def test_a_correction_that_breaks_the_contract_is_refused_naming_the_field(
+    client: TestClient, sidecar: RecordingClient
+) -> None:
+    poison = delivered(an_order(("tea", 1)), event_id="poison-4")
+    dead_letter(client, json.dumps(poison).encode())
+
+    forged = {**poison["data"], "payment_id": "p-1"}
+    response = client.post("/deadletters/poison-4/replay", json={"data": forged})
+
+    assert response.status_code == 422
+    assert [error["loc"] for error in response.json()["detail"]] == [["body", "data", "payment_id"]]
+    assert sidecar.published == []
+
+
+def test_a_replay_is_logged_with_the_operator_and_the_fields_changed(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    poison = delivered(an_order(("tea", 1)), event_id="poison-5")
+    dead_letter(client, json.dumps(poison).encode())
+
+    with caplog.at_level("INFO", logger="storefront"):
+        client.post("/deadletters/poison-5/replay", json={"data": {**poison["data"], "customer_id": "c-9"}})
+
+    (line,) = [record for record in caplog.records if record.getMessage() == "replayed a dead letter"]
+    assert (line.operator, line.changed_fields) == ("operator at testclient", ["customer_id"])  # type: ignore[attr-defined]
+
+
+def test_the_console_wants_the_operator_token_and_is_closed_without_one(sidecar: RecordingClient) -> None:
+    service = StorefrontService(DeadLetterStore(InMemoryState()), sidecar)  # type: ignore[arg-type]
+    for settings in (Settings(operator_token=OPERATOR_TOKEN), Settings()):
+        with TestClient(create_app(settings, service)) as customer:
+            missing = customer.get("/deadletters")
+            assert (missing.status_code, missing.headers["www-authenticate"]) == (401, "Bearer")
+            assert customer.get("/deadletters", headers={"authorization": "Bearer " + "x" * 32}).status_code == 403
+            assert customer.post("/deadletters/any/replay").status_code == 401
+            assert customer.get("/api/saga").status_code == 401
+    with TestClient(create_app(Settings(), service), headers=AS_OPERATOR) as nobody:
+        assert nobody.get("/deadletters").status_code == 403  # no token set: no operator at all
+
+
+def test_a_customers_stream_takes_up_to_50_order_ids_and_nothing_that_is_none(client: TestClient) -> None:
+    too_many = client.get("/api/orders/live", params={"order": [f"o-{n}" for n in range(51)]})
+    not_an_id = client.get("/api/orders/live", params={"order": "../orders"})
+    assert [(r.status_code, r.json()["detail"][0]["loc"]) for r in (too_many, not_an_id)] == [
+        (422, ["query", "order"]), (422, ["query", "order", 0])
+    ]
+
+
+def test_a_watcher_of_some_orders_hears_only_theirs() -> None:
+    asyncio.run(hear_only_their_orders())
+
+
+async def hear_only_their_orders() -> None:
+    feed = SagaFeed()
+    mine, everyone = feed.watch(frozenset({"o-1"})), feed.watch()
+    assert await anext(mine) == await anext(everyone) == ": watching the saga\n\n"
+    for order_id in ("o-2", "o-1"):
+        feed.publish({"order_id": order_id})
+
+    assert json.loads((await anext(mine)).split("data: ")[1]) == {"order_id": "o-1"}
+    assert [json.loads((await anext(everyone)).split("data: ")[1])["order_id"] for _ in range(2)] == ["o-2", "o-1"]
 
 
 def test_what_was_no_cloudevent_cannot_be_replayed(client: TestClient) -> None:

@@ -1,5 +1,6 @@
-// The storefront page: products with live stock, an order form, each order's saga as a
-// live timeline (server-sent events from /api/saga), and the dead letters with replay.
+// The storefront page: products with live stock, an order form, the saga of each order
+// this browser placed as a live timeline (server-sent events), and the operator console:
+// the dead letters and their replay, for whoever gives the operator token.
 'use strict';
 
 // What each fact does to an order's status on the page (the orders service's own rule).
@@ -13,7 +14,12 @@ const STATUS_AFTER = {
 const PRODUCTS_RETRY_MS = 2000;
 const STOCK_EVENTS = new Set(['stock.reserved', 'stock.released', 'shipment.scheduled']);
 const orders = new Map(); // order_id -> {element, seen: Set of event ids}
-const early = new Map(); // order_id -> events that arrived before the order's answer
+// This browser's orders: only their ids open their sagas to it (a reload keeps them).
+const PLACED_KEY = 'eda-shop.placed-orders';
+// The operator token lives in this tab alone, never in a URL.
+const OPERATOR_KEY = 'eda-shop.operator-token';
+let saga = null;
+const WATCHED_LIMIT = 50; // the newest orders one stream follows (the storefront's limit)
 
 const $ = (selector) => document.querySelector(selector);
 // Dead letters carry whatever a producer sent: never put it into the page as markup.
@@ -25,8 +31,8 @@ function money(cents) {
 
 async function api(path, options = {}) {
   const response = await fetch(path, {
-    headers: { 'content-type': 'application/json' },
     ...options,
+    headers: { 'content-type': 'application/json', ...options.headers },
   });
   const body = response.headers.get('content-type')?.includes('json') ? await response.json() : null;
   return { ok: response.ok, status: response.status, body };
@@ -67,17 +73,11 @@ function addOrder(orderId) {
     ' <span class="reason"></span><ol class="timeline"></ol>';
   $('#orders').prepend(element);
   orders.set(orderId, { element, seen: new Set() });
-  for (const event of early.get(orderId) ?? []) show(event);
-  early.delete(orderId);
 }
 
 function show(event) {
   const order = orders.get(event.order_id);
-  if (!order) {
-    if (event.order_id) early.set(event.order_id, [...(early.get(event.order_id) ?? []), event]);
-    return;
-  }
-  if (order.seen.has(event.id)) return;
+  if (!order || order.seen.has(event.id)) return;
   order.seen.add(event.id);
   const item = document.createElement('li');
   const time = event.time ? new Date(event.time).toLocaleTimeString() : '';
@@ -93,12 +93,26 @@ function show(event) {
   if (event.type === 'order.cancelled') order.element.querySelector('.reason').textContent = `because: ${event.reason}`;
 }
 
-function watchSaga() {
+async function catchUp(orderId) {
+  // What happened while the stream was not there for this order: its history, from orders.
+  const answer = await api(`/api/orders/${encodeURIComponent(orderId)}/events`);
+  if (!answer.ok) return;
+  for (const fact of answer.body) {
+    show({ id: fact.event_id, type: fact.type, time: fact.recorded_at, order_id: orderId, reason: fact.data.reason });
+  }
+}
+
+function watchOrders() {
+  // One stream for this browser's orders, opened again with each new order.
+  saga?.close();
   const connection = $('#connection');
-  const saga = new EventSource('/api/saga'); // reconnects by itself when the stream drops
+  const watched = [...orders.keys()].slice(-WATCHED_LIMIT);
+  const query = watched.map((id) => `order=${encodeURIComponent(id)}`).join('&');
+  saga = new EventSource(`/api/orders/live?${query}`); // reconnects by itself when the stream drops
   saga.onopen = () => {
     connection.dataset.state = 'live';
     connection.textContent = 'Live: events appear as they happen.';
+    for (const orderId of watched) catchUp(orderId);
   };
   saga.onerror = () => {
     connection.dataset.state = 'reconnecting';
@@ -126,11 +140,27 @@ async function placeOrder(submit) {
     return;
   }
   addOrder(answer.body.order_id);
+  sessionStorage.setItem(PLACED_KEY, JSON.stringify([...orders.keys()]));
+  watchOrders();
+}
+
+function asOperator() {
+  return { authorization: `Bearer ${sessionStorage.getItem(OPERATOR_KEY) ?? ''}` };
+}
+
+async function openConsole(submit) {
+  submit.preventDefault();
+  sessionStorage.setItem(OPERATOR_KEY, new FormData(submit.target).get('token'));
+  submit.target.reset();
+  await loadDeadLetters();
 }
 
 async function loadDeadLetters() {
-  const answer = await api('/deadletters');
+  if (!sessionStorage.getItem(OPERATOR_KEY)) return;
+  const answer = await api('/deadletters', { headers: asOperator() });
+  $('#console').dataset.open = String(answer.ok);
   if (!answer.ok) {
+    if (answer.status === 401 || answer.status === 403) sessionStorage.removeItem(OPERATOR_KEY);
     $('#dead-message').textContent = `Could not load the dead letters: ${problem(answer)}.`;
     return;
   }
@@ -148,7 +178,7 @@ async function loadDeadLetters() {
 async function replay(click) {
   const id = click.target.dataset.replay;
   if (!id) return;
-  const answer = await api(`/deadletters/${encodeURIComponent(id)}/replay`, { method: 'POST' });
+  const answer = await api(`/deadletters/${encodeURIComponent(id)}/replay`, { method: 'POST', headers: asOperator() });
   $('#dead-message').textContent = answer.ok
     ? `Replayed ${id} to ${answer.body.topic}.`
     : `Replay of ${id} failed: ${problem(answer)}.`;
@@ -156,10 +186,12 @@ async function replay(click) {
 }
 
 document.addEventListener('DOMContentLoaded', () => {
-  watchSaga();
+  for (const orderId of JSON.parse(sessionStorage.getItem(PLACED_KEY) ?? '[]')) addOrder(orderId);
+  watchOrders();
   loadProducts();
   loadDeadLetters();
   $('#order-form').addEventListener('submit', placeOrder);
+  $('#operator-form').addEventListener('submit', openConsole);
   $('#refresh-dead').addEventListener('click', loadDeadLetters);
   $('#dead-letters').addEventListener('click', replay);
 });
