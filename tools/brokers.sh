@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # The other brokers and the other state store that the saga is proved on (make test-brokers):
-# Debian's RabbitMQ, Mosquitto (MQTT) and PostgreSQL, each a private instance of its own —
-# its own port, its own data folder, loopback only — never the system service the Debian
-# package may set up (this script neither needs nor touches one).
+# Debian's RabbitMQ, Mosquitto (MQTT) and PostgreSQL, and Apache Kafka from Maven Central's
+# jars, each a private instance of its own — its own port, its own data folder, loopback
+# only — never the system service the Debian package may set up (this script neither needs
+# nor touches one).
 #
 #   tools/brokers.sh install
-#       apt-get installs rabbitmq-server, mosquitto and postgresql when missing (root).
+#       apt-get installs rabbitmq-server, mosquitto and postgresql when missing (root);
+#       Maven copies Kafka's jars (tools/kafka/pom.xml) into ~/.eda-shop/kafka/VERSION/libs
+#       when they are missing or the pom changed.
 #   tools/brokers.sh run epmd PORT
 #   tools/brokers.sh run rabbitmq PORT DIST_PORT EPMD_PORT DIR
 #   tools/brokers.sh run mosquitto PORT DIR
 #   tools/brokers.sh run postgres PORT DIR
+#   tools/brokers.sh run kafka PORT CONTROLLER_PORT DIR
 #       runs one in the foreground: the script execs the server, so its PID is the
 #       server's and stopping it is `kill PID` (SIGTERM: each shuts down cleanly).
 #       RabbitMQ needs an epmd: run one on a port of its own first (epmd is shared by
 #       every Erlang node on a port, so a private port keeps it ours).
+#   tools/brokers.sh kafka-consumer-groups ARGS...
+#       Kafka's kafka-consumer-groups tool, from the same jars.
 # The tests (tests/support/brokers.py) run them this way and stop them by PID.
 set -euo pipefail
 
@@ -23,6 +29,9 @@ packages=(rabbitmq-server mosquitto postgresql)
 postgres_user=eda
 postgres_password=eda-local-only
 postgres_database=eda_shop
+kafka_pom=$(cd "$(dirname "$0")" && pwd)/kafka/pom.xml
+kafka_version=$(sed -n 's|.*<kafka.version>\(.*\)</kafka.version>.*|\1|p' "$kafka_pom")
+kafka_libs=$HOME/.eda-shop/kafka/$kafka_version/libs
 
 fail() { printf 'brokers: %s\n' "$*" >&2; exit 1; }
 
@@ -34,6 +43,35 @@ postgres_bin() {  # the folder of Debian's PostgreSQL server binaries (initdb, p
 }
 
 install() {
+  install_kafka
+  install_debian
+}
+
+install_kafka() {
+  # The pom's hash beside the jars: a pom that changed (not only its version) copies anew.
+  local stamp=$kafka_libs/.pom-sha256 pom_hash
+  pom_hash=$(sha256sum "$kafka_pom" | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" = "$pom_hash" ]; then
+    echo "==> Kafka $kafka_version already in $kafka_libs"
+    return
+  fi
+  need_java
+  command -v mvn >/dev/null || fail "mvn is missing (it fetches Kafka's jars): run 'sudo apt-get install -y maven'"
+  echo "==> copying Kafka $kafka_version's jars from Maven Central into $kafka_libs"
+  # Copied beside the target, then moved: a half-copied folder is never left in place.
+  rm -rf "$kafka_libs.partial"
+  mvn -q -B -f "$kafka_pom" dependency:copy-dependencies -DincludeScope=runtime \
+    -DoutputDirectory="$kafka_libs.partial"
+  echo "$pom_hash" >"$kafka_libs.partial/.pom-sha256"
+  rm -rf "$kafka_libs"
+  mv "$kafka_libs.partial" "$kafka_libs"
+}
+
+need_java() {
+  command -v java >/dev/null || fail "java is missing (Kafka needs Java 17): run 'sudo apt-get install -y openjdk-17-jre-headless'"
+}
+
+install_debian() {
   local missing=()
   command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
   [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
@@ -117,17 +155,68 @@ run_postgres() {
   exec "${as[@]}" "$bin/postgres" -D "$dir/data" -p "$port" -k "$dir" -c listen_addresses=127.0.0.1
 }
 
+need_kafka() {
+  [ -f "$kafka_libs/.pom-sha256" ] || fail "Kafka $kafka_version is missing: run 'tools/brokers.sh install'"
+  need_java
+}
+
+run_kafka() {
+  local port=$1 controller_port=$2 dir=$3
+  need_kafka
+  mkdir -p "$dir"
+  # One node in KRaft mode, broker and its own controller, each listener on loopback.
+  # Topics are made on first use (a test broker: nothing creates them beforehand), with
+  # eight partitions: Dapr's Kafka consumer hands its app one event of a partition at a
+  # time, and daprd holds each outbox message a second, so eight let eight be in flight.
+  cat >"$dir/server.properties" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$controller_port
+controller.listener.names=CONTROLLER
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$dir/data
+auto.create.topics.enable=true
+num.partitions=8
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+EOF
+  # A new data folder is formatted first, for a cluster id of its own.
+  if [ ! -f "$dir/data/meta.properties" ]; then
+    local cluster_id
+    cluster_id=$(java -cp "$kafka_libs/*" kafka.tools.StorageTool random-uuid)
+    java -cp "$kafka_libs/*" kafka.tools.StorageTool format --config "$dir/server.properties" \
+      --cluster-id "$cluster_id"
+  fi
+  # Log4j 2 without a configuration file: INFO lines to the standard output.
+  exec java -cp "$kafka_libs/*" -Xms128m -Xmx512m -XX:+UseSerialGC -Dlog4j2.level=INFO \
+    kafka.Kafka "$dir/server.properties"
+}
+
 case "${1:-}" in
   install) install ;;
   run)
     what=${2:-}; shift 2 || true
     case "$what" in
-      epmd|rabbitmq|mosquitto|postgres) "run_$what" "$@" ;;
-      *) fail "usage: tools/brokers.sh run epmd|rabbitmq|mosquitto|postgres ARGS..." ;;
+      epmd|rabbitmq|mosquitto|postgres|kafka) "run_$what" "$@" ;;
+      *) fail "usage: tools/brokers.sh run epmd|rabbitmq|mosquitto|postgres|kafka ARGS..." ;;
     esac
     ;;
+  kafka-consumer-groups)
+    shift
+    need_kafka
+    exec java -cp "$kafka_libs/*" -Xmx128m -XX:+UseSerialGC \
+      org.apache.kafka.tools.consumer.group.ConsumerGroupCommand "$@"
+    ;;
   *)
-    echo "usage: tools/brokers.sh install | run epmd|rabbitmq|mosquitto|postgres ARGS..." >&2
+    echo "usage: tools/brokers.sh install | run epmd|rabbitmq|mosquitto|postgres|kafka ARGS... | kafka-consumer-groups ARGS..." >&2
     exit 2
     ;;
 esac
