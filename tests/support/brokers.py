@@ -1,4 +1,4 @@
-"""Private RabbitMQ, Mosquitto and PostgreSQL for the component variants, run the way
+"""Private RabbitMQ, Mosquitto, PostgreSQL and Kafka for the component variants, run the way
 `tools/brokers.sh run` runs them: each on its own port and data folder, loopback only,
 stopped by its own PID (the script execs the server, so the PID is the server's)."""
 
@@ -19,19 +19,21 @@ SCRIPT = ROOT / "tools" / "brokers.sh"
 RABBITMQ_PORT, RABBITMQ_DIST_PORT, EPMD_PORT = 5673, 25673, 4370
 MQTT_PORT = 1884
 POSTGRES_PORT = 5433
+KAFKA_PORT, KAFKA_CONTROLLER_PORT = 19092, 19093
 # Plain credentials of private, loopback-only test instances (tools/brokers.sh creates
 # the PostgreSQL user); the components read these from the sidecars' environment.
 COMPONENT_ENV = {
     "RABBITMQ_URL": f"amqp://guest:guest@127.0.0.1:{RABBITMQ_PORT}/",
     "MQTT_URL": f"tcp://127.0.0.1:{MQTT_PORT}",
     "POSTGRES_URL": f"postgres://eda:eda-local-only@127.0.0.1:{POSTGRES_PORT}/eda_shop?sslmode=disable",
+    "KAFKA_BROKERS": f"127.0.0.1:{KAFKA_PORT}",
 }
 INSTALL = "tools/brokers.sh install"
 
 
 @contextmanager
 def running_servers(names: tuple[str, ...], data_dir: Path, log_dir: Path) -> Iterator[list[Process]]:
-    """Each named server (rabbitmq, mosquitto, postgres) up; all stopped by PID at the end."""
+    """Each named server (rabbitmq, mosquitto, postgres, kafka) up; all stopped by PID at the end."""
     with ExitStack() as stack:
         started = []
         for name in names:
@@ -92,6 +94,15 @@ def _postgres(data_dir: Path, log_dir: Path) -> Iterator[list[Process]]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@contextmanager
+def _kafka(data_dir: Path, log_dir: Path) -> Iterator[list[Process]]:
+    _require_free(KAFKA_PORT, KAFKA_CONTROLLER_PORT)
+    kafka = _run("kafka", ["kafka", str(KAFKA_PORT), str(KAFKA_CONTROLLER_PORT), str(data_dir / "kafka")], log_dir)
+    with _stopped_at_exit(kafka):
+        kafka.wait_ready(lambda: _listens(KAFKA_PORT), 90.0)  # formatting, then a JVM's start, on 2 cores
+        yield [kafka]
+
+
 def _postgres_answers() -> bool:
     ready = subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", str(POSTGRES_PORT), "-d", "eda_shop"],
                            check=False, capture_output=True)
@@ -128,14 +139,38 @@ class RabbitMQBroker(RecordedBroker):
         ).stdout
 
 
+class KafkaBroker(RecordedBroker):
+    """What the topics carried, from the recorder; and, from Kafka itself, whether an app's
+    consumer group has read a topic to its end: committed every partition's last offset."""
+
+    def last_entry_id(self, topic: str) -> str:
+        # A publish returns once the broker has the event (acks=all): it is then below
+        # every partition's end, and "up to it" is "up to the ends now".
+        return "everything published so far"
+
+    def consumed(self, topic: str, app_id: str, up_to: str) -> bool:
+        """True once `app_id`'s group has committed the end of every partition of `topic`
+        that holds events (the app's group is named after it: components/variants/kafka)."""
+        described = subprocess.run(
+            [str(SCRIPT), "kafka-consumer-groups", "--bootstrap-server", f"127.0.0.1:{KAFKA_PORT}",
+             "--describe", "--group", app_id],
+            capture_output=True, text=True, check=False, timeout=60,
+        ).stdout
+        # Columns: GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG ...
+        rows = [line.split() for line in described.splitlines() if line.split()[1:2] == [topic]]
+        return bool(rows) and all(end == "0" or committed == end for _, _, _, committed, end, *_ in rows)
+
+
 def observed_broker(folders: tuple[str, ...], variant_name: str, data_dir: Path) -> RecordedBroker:
     """How the tests see a broker other than Redis Streams."""
     if "rabbitmq" in folders:
         return RabbitMQBroker(variant_name, data_dir)
+    if "kafka" in folders:
+        return KafkaBroker(variant_name)
     return RecordedBroker(variant_name)
 
 
-_STARTERS = {"rabbitmq": _rabbitmq, "mosquitto": _mosquitto, "postgres": _postgres}
+_STARTERS = {"rabbitmq": _rabbitmq, "mosquitto": _mosquitto, "postgres": _postgres, "kafka": _kafka}
 
 
 def _require(path: str | Path | None, package: str) -> None:
