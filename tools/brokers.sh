@@ -7,8 +7,8 @@
 #
 #   tools/brokers.sh install
 #       apt-get installs rabbitmq-server, mosquitto and postgresql when missing (root);
-#       Maven copies Kafka's jars (tools/kafka/pom.xml) into ~/.eda-shop/kafka/VERSION/libs
-#       when they are missing or the pom changed.
+#       Maven copies Kafka's jars (tools/kafka/pom.xml) into ~/.eda-shop/kafka/VERSION/libs,
+#       and javac compiles tools/kafka's classes beside them, when missing or changed.
 #   tools/brokers.sh run epmd PORT
 #   tools/brokers.sh run rabbitmq PORT DIST_PORT EPMD_PORT DIR
 #   tools/brokers.sh run mosquitto PORT DIR
@@ -20,6 +20,9 @@
 #       every Erlang node on a port, so a private port keeps it ours).
 #   tools/brokers.sh kafka-consumer-groups ARGS...
 #       Kafka's kafka-consumer-groups tool, from the same jars.
+#   tools/brokers.sh kafka-topics BOOTSTRAP TOPIC...
+#       makes the topics the broker lacks (tools/kafka/CreateTopics.java), before any app
+#       publishes to them.
 # The tests (tests/support/brokers.py) run them this way and stop them by PID.
 set -euo pipefail
 
@@ -29,9 +32,11 @@ packages=(rabbitmq-server mosquitto postgresql)
 postgres_user=eda
 postgres_password=eda-local-only
 postgres_database=eda_shop
-kafka_pom=$(cd "$(dirname "$0")" && pwd)/kafka/pom.xml
-kafka_version=$(sed -n 's|.*<kafka.version>\(.*\)</kafka.version>.*|\1|p' "$kafka_pom")
-kafka_libs=$HOME/.eda-shop/kafka/$kafka_version/libs
+kafka_tools=$(cd "$(dirname "$0")" && pwd)/kafka
+kafka_version=$(sed -n 's|.*<kafka.version>\(.*\)</kafka.version>.*|\1|p' "$kafka_tools/pom.xml")
+kafka_home=$HOME/.eda-shop/kafka/$kafka_version
+# Kafka's jars, and tools/kafka's own classes compiled against them.
+kafka_classpath="$kafka_home/libs/*:$kafka_home/classes"
 
 fail() { printf 'brokers: %s\n' "$*" >&2; exit 1; }
 
@@ -48,23 +53,26 @@ install() {
 }
 
 install_kafka() {
-  # The pom's hash beside the jars: a pom that changed (not only its version) copies anew.
-  local stamp=$kafka_libs/.pom-sha256 pom_hash
-  pom_hash=$(sha256sum "$kafka_pom" | cut -d' ' -f1)
-  if [ "$(cat "$stamp" 2>/dev/null)" = "$pom_hash" ]; then
-    echo "==> Kafka $kafka_version already in $kafka_libs"
+  # The hash of tools/kafka beside the jars: any change there (not only the version) installs anew.
+  local stamp=$kafka_home/.tools-sha256 tools_hash
+  tools_hash=$(cat "$kafka_tools"/pom.xml "$kafka_tools"/*.java | sha256sum | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" = "$tools_hash" ]; then
+    echo "==> Kafka $kafka_version already in $kafka_home"
     return
   fi
   need_java
+  command -v javac >/dev/null || fail "javac is missing (it compiles tools/kafka): run 'sudo apt-get install -y openjdk-17-jdk-headless'"
   command -v mvn >/dev/null || fail "mvn is missing (it fetches Kafka's jars): run 'sudo apt-get install -y maven'"
-  echo "==> copying Kafka $kafka_version's jars from Maven Central into $kafka_libs"
-  # Copied beside the target, then moved: a half-copied folder is never left in place.
-  rm -rf "$kafka_libs.partial"
-  mvn -q -B -f "$kafka_pom" dependency:copy-dependencies -DincludeScope=runtime \
-    -DoutputDirectory="$kafka_libs.partial"
-  echo "$pom_hash" >"$kafka_libs.partial/.pom-sha256"
-  rm -rf "$kafka_libs"
-  mv "$kafka_libs.partial" "$kafka_libs"
+  echo "==> copying Kafka $kafka_version's jars from Maven Central into $kafka_home"
+  # Made beside the target, then moved: a half-made folder is never left in place.
+  local partial=$kafka_home.partial
+  rm -rf "$partial"
+  mvn -q -B -f "$kafka_tools/pom.xml" dependency:copy-dependencies -DincludeScope=runtime \
+    -DoutputDirectory="$partial/libs"
+  javac -nowarn -cp "$partial/libs/*" -d "$partial/classes" "$kafka_tools"/*.java
+  echo "$tools_hash" >"$partial/.tools-sha256"
+  rm -rf "$kafka_home"
+  mv "$partial" "$kafka_home"
 }
 
 need_java() {
@@ -156,7 +164,7 @@ run_postgres() {
 }
 
 need_kafka() {
-  [ -f "$kafka_libs/.pom-sha256" ] || fail "Kafka $kafka_version is missing: run 'tools/brokers.sh install'"
+  [ -f "$kafka_home/.tools-sha256" ] || fail "Kafka $kafka_version is missing: run 'tools/brokers.sh install'"
   need_java
 }
 
@@ -165,9 +173,10 @@ run_kafka() {
   need_kafka
   mkdir -p "$dir"
   # One node in KRaft mode, broker and its own controller, each listener on loopback.
-  # Topics are made on first use (a test broker: nothing creates them beforehand), with
-  # eight partitions: Dapr's Kafka consumer hands its app one event of a partition at a
-  # time, and daprd holds each outbox message a second, so eight let eight be in flight.
+  # Topics are made beforehand (`kafka-topics` below), not by a first use, which would come
+  # too late for a first publish; so a topic left out fails loudly. Eight partitions each:
+  # Dapr's Kafka consumer hands its app one event of a partition at a time, and daprd
+  # holds each outbox message a second, so eight let eight be in flight.
   cat >"$dir/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
@@ -178,7 +187,7 @@ advertised.listeners=PLAINTEXT://127.0.0.1:$port
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$dir/data
-auto.create.topics.enable=true
+auto.create.topics.enable=false
 num.partitions=8
 offsets.topic.replication.factor=1
 offsets.topic.num.partitions=1
@@ -191,12 +200,12 @@ EOF
   # A new data folder is formatted first, for a cluster id of its own.
   if [ ! -f "$dir/data/meta.properties" ]; then
     local cluster_id
-    cluster_id=$(java -cp "$kafka_libs/*" kafka.tools.StorageTool random-uuid)
-    java -cp "$kafka_libs/*" kafka.tools.StorageTool format --config "$dir/server.properties" \
+    cluster_id=$(java -cp "$kafka_classpath" kafka.tools.StorageTool random-uuid)
+    java -cp "$kafka_classpath" kafka.tools.StorageTool format --config "$dir/server.properties" \
       --cluster-id "$cluster_id"
   fi
   # Log4j 2 without a configuration file: INFO lines to the standard output.
-  exec java -cp "$kafka_libs/*" -Xms128m -Xmx512m -XX:+UseSerialGC -Dlog4j2.level=INFO \
+  exec java -cp "$kafka_classpath" -Xms128m -Xmx512m -XX:+UseSerialGC -Dlog4j2.level=INFO \
     kafka.Kafka "$dir/server.properties"
 }
 
@@ -212,11 +221,16 @@ case "${1:-}" in
   kafka-consumer-groups)
     shift
     need_kafka
-    exec java -cp "$kafka_libs/*" -Xmx128m -XX:+UseSerialGC \
+    exec java -cp "$kafka_classpath" -Xmx128m -XX:+UseSerialGC \
       org.apache.kafka.tools.consumer.group.ConsumerGroupCommand "$@"
     ;;
+  kafka-topics)
+    shift
+    need_kafka
+    exec java -cp "$kafka_classpath" -Xmx128m -XX:+UseSerialGC CreateTopics "$@"
+    ;;
   *)
-    echo "usage: tools/brokers.sh install | run epmd|rabbitmq|mosquitto|postgres|kafka ARGS... | kafka-consumer-groups ARGS..." >&2
+    echo "usage: tools/brokers.sh install | run epmd|rabbitmq|mosquitto|postgres|kafka ARGS... | kafka-consumer-groups|kafka-topics ARGS..." >&2
     exit 2
     ;;
 esac
