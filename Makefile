@@ -40,9 +40,9 @@ test-polyglot: setup  ## the Go and Node.js apps' unit and contract tests
 
 # The saga suite on each component variant (components/variants/), and on each broker
 # with PostgreSQL for state: only YAML differs. Ports of its own (tests/support/system.py).
-BROKER_VARIANTS := rabbitmq mqtt postgres rabbitmq+postgres mqtt+postgres
+BROKER_VARIANTS := rabbitmq mqtt kafka postgres rabbitmq+postgres mqtt+postgres kafka+postgres
 
-test-brokers: setup  ## the saga suite on RabbitMQ, MQTT and PostgreSQL (private instances)
+test-brokers: setup  ## the saga suite on RabbitMQ, MQTT, Kafka and PostgreSQL (private instances)
 	@tools/brokers.sh install
 	@set -e; for variant in $(BROKER_VARIANTS); do \
 	  echo "==> the saga suite on components/variants/$$variant"; \

@@ -19,7 +19,7 @@ NOT_RUN = pytest.StashKey[list[str]]()
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--variant", default="redis", type=Variant.parse,
-        help="run the saga suite on components/variants/NAME (rabbitmq, mqtt, postgres, or "
+        help="run the saga suite on components/variants/NAME (rabbitmq, mqtt, kafka, postgres, or "
              "a pub/sub and a state store joined by +, e.g. rabbitmq+postgres); default: redis",
     )
 

@@ -27,6 +27,10 @@ class Broker:
         self._redis = redis_client(port, password, decode_responses=True, encoding_errors="replace")
         self._since = f"{since_ms}-0"
 
+    def wait_subscribed(self) -> None:
+        """Return once every subscriber reads its topics: on Redis Streams, as soon as its
+        sidecar is healthy."""
+
     def last_entry_id(self, topic: Topic) -> str:
         return self._redis.xinfo_stream(topic)["last-generated-id"]
 

@@ -1,4 +1,4 @@
-"""Private RabbitMQ, Mosquitto and PostgreSQL for the component variants, run the way
+"""Private RabbitMQ, Mosquitto, PostgreSQL and Kafka for the component variants, run the way
 `tools/brokers.sh run` runs them: each on its own port and data folder, loopback only,
 stopped by its own PID (the script execs the server, so the PID is the server's)."""
 
@@ -11,27 +11,36 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+import yaml
+
+from contracts.names import Topic
 from tests.support.processes import Process
+from tests.support.recorder import APP_ID as RECORDER_ID
 from tests.support.recorder import RecordedBroker
 from tests.support.sidecars import ROOT, START_TIMEOUT
+from tests.support.variants import VARIANTS
+from tests.support.waiting import wait_until
 
 SCRIPT = ROOT / "tools" / "brokers.sh"
 RABBITMQ_PORT, RABBITMQ_DIST_PORT, EPMD_PORT = 5673, 25673, 4370
 MQTT_PORT = 1884
 POSTGRES_PORT = 5433
+KAFKA_PORT, KAFKA_CONTROLLER_PORT = 19092, 19093
+SUBSCRIBE_TIMEOUT = 120.0  # a group joins anew for each subscription: many rounds on busy cores
 # Plain credentials of private, loopback-only test instances (tools/brokers.sh creates
 # the PostgreSQL user); the components read these from the sidecars' environment.
 COMPONENT_ENV = {
     "RABBITMQ_URL": f"amqp://guest:guest@127.0.0.1:{RABBITMQ_PORT}/",
     "MQTT_URL": f"tcp://127.0.0.1:{MQTT_PORT}",
     "POSTGRES_URL": f"postgres://eda:eda-local-only@127.0.0.1:{POSTGRES_PORT}/eda_shop?sslmode=disable",
+    "KAFKA_BROKERS": f"127.0.0.1:{KAFKA_PORT}",
 }
 INSTALL = "tools/brokers.sh install"
 
 
 @contextmanager
 def running_servers(names: tuple[str, ...], data_dir: Path, log_dir: Path) -> Iterator[list[Process]]:
-    """Each named server (rabbitmq, mosquitto, postgres) up; all stopped by PID at the end."""
+    """Each named server (rabbitmq, mosquitto, postgres, kafka) up; all stopped by PID at the end."""
     with ExitStack() as stack:
         started = []
         for name in names:
@@ -92,6 +101,43 @@ def _postgres(data_dir: Path, log_dir: Path) -> Iterator[list[Process]]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@contextmanager
+def _kafka(data_dir: Path, log_dir: Path) -> Iterator[list[Process]]:
+    _require_free(KAFKA_PORT, KAFKA_CONTROLLER_PORT)
+    kafka = _run("kafka", ["kafka", str(KAFKA_PORT), str(KAFKA_CONTROLLER_PORT), str(data_dir / "kafka")], log_dir)
+    with _stopped_at_exit(kafka):
+        kafka.wait_ready(lambda: _listens(KAFKA_PORT), 90.0)  # formatting, then a JVM's start, on 2 cores
+        subprocess.run([str(SCRIPT), "kafka-topics", f"127.0.0.1:{KAFKA_PORT}", *_kafka_topics()],
+                       check=True, timeout=120)
+        yield [kafka]
+
+
+def _kafka_topics() -> list[str]:
+    """Every topic the Kafka components let an app publish to: the business topics, the
+    dead letters and each store's outbox topic."""
+    published = [*_scopes("pubsub", "publishingScopes").values(), *_scopes("outbox", "publishingScopes").values()]
+    return sorted({topic for topics in published for topic in topics})
+
+
+def _kafka_subscriptions() -> set[tuple[str, str]]:
+    """Each (consumer group, topic) the system reads: every app's business topics in a group
+    named after it, each store's outbox topic in its `-outbox` group (components/variants/
+    kafka), and every business topic in the recorder's."""
+    heard = _scopes("pubsub", "subscriptionScopes")
+    business = {(app_id, topic) for app_id, topics in heard.items() for topic in topics}
+    outboxes = _scopes("outbox", "publishingScopes")
+    outbox = {(f"{app_id}-outbox", topic) for app_id, topics in outboxes.items() for topic in topics}
+    return business | outbox | {(RECORDER_ID, str(topic)) for topic in Topic}
+
+
+def _scopes(component: str, name: str) -> dict[str, list[str]]:
+    """A Kafka component's scopes by app-id, from e.g. `orders=inventory,payments;...`."""
+    metadata = yaml.safe_load((VARIANTS / "kafka" / f"{component}.yaml").read_text())["spec"]["metadata"]
+    (value,) = [item["value"] for item in metadata if item["name"] == name]
+    scopes = (scope.partition("=") for scope in value.split(";"))
+    return {app_id: [topic for topic in topics.split(",") if topic] for app_id, _, topics in scopes}
+
+
 def _postgres_answers() -> bool:
     ready = subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", str(POSTGRES_PORT), "-d", "eda_shop"],
                            check=False, capture_output=True)
@@ -128,14 +174,53 @@ class RabbitMQBroker(RecordedBroker):
         ).stdout
 
 
+class KafkaBroker(RecordedBroker):
+    """What the topics carried, from the recorder; and, from Kafka itself, whether an app's
+    consumer group has read a topic to its end: committed every partition's last offset."""
+
+    def wait_subscribed(self) -> None:
+        """Return once every group holds the topics it hears (its sidecar's subscriptions):
+        Dapr's Kafka consumer leaves and joins its group anew for each subscription its
+        sidecar adds, so a healthy sidecar may not be reading yet, on 2 busy cores for a while."""
+        expected = _kafka_subscriptions()
+        wait_until(lambda: expected <= self._assigned(), SUBSCRIBE_TIMEOUT)
+
+    def _assigned(self) -> set[tuple[str, str]]:
+        """Each (group, topic) whose partitions a member of the group holds."""
+        rows = [line.split() for line in self._consumer_groups("--describe", "--all-groups").splitlines()]
+        # Columns: GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID HOST CLIENT-ID
+        return {(row[0], row[1]) for row in rows if len(row) >= 9 and row[6] not in ("-", "CONSUMER-ID")}
+
+    def _consumer_groups(self, *args: str) -> str:
+        return subprocess.run(
+            [str(SCRIPT), "kafka-consumer-groups", "--bootstrap-server", f"127.0.0.1:{KAFKA_PORT}", *args],
+            capture_output=True, text=True, check=False, timeout=60,
+        ).stdout
+
+    def last_entry_id(self, topic: str) -> str:
+        # A publish returns once the broker has the event (acks=all): it is then below
+        # every partition's end, and "up to it" is "up to the ends now".
+        return "everything published so far"
+
+    def consumed(self, topic: str, app_id: str, up_to: str) -> bool:
+        """True once `app_id`'s group has committed the end of every partition of `topic`
+        that holds events (the app's group is named after it: components/variants/kafka)."""
+        described = self._consumer_groups("--describe", "--group", app_id)
+        # Columns: GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG ...
+        rows = [line.split() for line in described.splitlines() if line.split()[1:2] == [topic]]
+        return bool(rows) and all(end == "0" or committed == end for _, _, _, committed, end, *_ in rows)
+
+
 def observed_broker(folders: tuple[str, ...], variant_name: str, data_dir: Path) -> RecordedBroker:
     """How the tests see a broker other than Redis Streams."""
     if "rabbitmq" in folders:
         return RabbitMQBroker(variant_name, data_dir)
+    if "kafka" in folders:
+        return KafkaBroker(variant_name)
     return RecordedBroker(variant_name)
 
 
-_STARTERS = {"rabbitmq": _rabbitmq, "mosquitto": _mosquitto, "postgres": _postgres}
+_STARTERS = {"rabbitmq": _rabbitmq, "mosquitto": _mosquitto, "postgres": _postgres, "kafka": _kafka}
 
 
 def _require(path: str | Path | None, package: str) -> None:

@@ -118,6 +118,7 @@ def running(
                                                      resources=resources, sidecar_env=sidecar_env, config=config)
             for app in system.apps.values():
                 app.wait_ready()
+            system.broker.wait_subscribed()
             yield system
             breaches = system.broker.contract_breaches()
             if breaches:

@@ -18,13 +18,13 @@ VARIANTS = COMPONENTS / "variants"
 
 # What each variant folder needs running besides Redis (tests/support/brokers.py), and
 # whether it replaces the pub/sub broker (Redis Streams) or only state stores.
-SERVERS = {"rabbitmq": "rabbitmq", "mqtt": "mosquitto", "postgres": "postgres"}
-REPLACES_PUBSUB = {"rabbitmq", "mqtt"}
+SERVERS = {"rabbitmq": "rabbitmq", "mqtt": "mosquitto", "postgres": "postgres", "kafka": "kafka"}
+REPLACES_PUBSUB = {"rabbitmq", "mqtt", "kafka"}
 
-# Saga tests that need to see how far a subscriber has read a topic: on Redis Streams, its
-# consumer group's position; on RabbitMQ, whether its queue is drained. MQTT has no such
-# view (a client's session is inside the broker and Mosquitto shows none of it), so these
-# do not run on MQTT; every other saga test runs on every variant.
+# Saga tests that need to see how far a subscriber has read a topic: on Redis Streams and
+# Kafka, its consumer group's position; on RabbitMQ, whether its queue is drained. MQTT has
+# no such view (a client's session is inside the broker and Mosquitto shows none of it), so
+# these do not run on MQTT; every other saga test runs on every variant.
 NEEDS_CONSUMER_POSITIONS = {
     "test_an_event_published_twice_with_one_id_has_one_effect":
         "waits until inventory has read the orders topic up to the republished event, and an MQTT "

@@ -4,11 +4,12 @@ store, the outbox kept as they were."""
 
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 import yaml
 
-from tests.support.variants import COMPONENTS, VARIANTS, Variant
+from tests.support.variants import COMPONENTS, ROOT, VARIANTS, Variant
 
 VARIANT_FILES = sorted(VARIANTS.glob("*/*.yaml"))
 OUTBOX_KEYS = {"outboxPublishPubsub", "outboxPubsub", "outboxPublishTopic", "outboxDiscardWhenMissingState"}
@@ -35,7 +36,7 @@ def test_a_variant_file_replaces_the_default_component_of_its_name_and_scopes(pa
 
 
 def test_a_variant_reads_its_connection_from_the_environment_never_from_the_yaml() -> None:
-    secrets = {"connectionString", "url", "redisPassword", "password"}
+    secrets = {"connectionString", "url", "brokers", "redisPassword", "password"}
     for path in VARIANT_FILES:
         for item in component(path)["spec"]["metadata"]:
             if item["name"] in secrets:
@@ -52,7 +53,22 @@ def test_the_resources_of_a_variant_are_the_defaults_with_its_files_laid_over(tm
     assert Variant.parse("redis").resources(tmp_path / "unused") == COMPONENTS
 
 
-@pytest.mark.parametrize("name", ["kafka", "rabbitmq+mqtt"])
+def test_on_kafka_each_app_reads_in_a_group_of_its_own_and_its_outbox_in_another() -> None:
+    pubsub, outbox = (metadata(component(VARIANTS / "kafka" / name)) for name in ("pubsub.yaml", "outbox.yaml"))
+
+    assert (pubsub["consumerGroup"], outbox["consumerGroup"]) == ("{appID}", "{appID}-outbox")
+    assert pubsub["initialOffset"] == outbox["initialOffset"] == "oldest"  # nothing before a first join is skipped
+
+
+def test_on_kafka_the_components_speak_the_version_of_the_broker_the_pom_fetches() -> None:
+    pom = ElementTree.parse(ROOT / "tools" / "kafka" / "pom.xml")
+    broker = pom.findtext("m:properties/m:kafka.version", namespaces={"m": "http://maven.apache.org/POM/4.0.0"})
+
+    for name in ("pubsub.yaml", "outbox.yaml"):
+        assert metadata(component(VARIANTS / "kafka" / name))["version"] == broker
+
+
+@pytest.mark.parametrize("name", ["nats", "rabbitmq+mqtt", "kafka+mqtt"])
 def test_an_unknown_variant_or_two_brokers_at_once_is_refused(name: str) -> None:
     with pytest.raises(ValueError):
         Variant.parse(name)
