@@ -7,11 +7,13 @@ apps under test, and no order reaches another system's orders app (the storefron
 finds it by Dapr's mDNS name resolution, would: see `make chaos`)."""
 
 import asyncio
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import aiohttp
@@ -30,6 +32,7 @@ PORTS = numbered(app=8700, dapr_http=3200, dapr_grpc=4200, metrics=9700)
 WARM_ORDERS = 50  # through every app once before the burst is timed
 GRACE_SECONDS = 60.0  # past the expected end, for the last orders to finish
 Say = Callable[[str], None]
+PRINT: Say = partial(print, flush=True)  # progress shows as it comes, in a log file too
 
 
 @dataclass(frozen=True)
@@ -39,22 +42,26 @@ class Options:
     burst: int = 1000  # orders flat out, to measure the capacity
 
 
-def run(options: Options, work: Path, say: Say = print) -> Soak:
+def run(options: Options, work: Path, say: Say = PRINT) -> Soak:
     """The soak, every process stopped at the end; `work` holds the logs and Redis's data.
-    A failure on the way (an order not finished in time, a process that died) is in the
-    result's `error`, with what was sampled until then."""
+    A failure on the way (an order refused or not finished in time, a process that died)
+    is in the result's `error`, with what was sampled until then."""
     (work / "logs").mkdir(parents=True, exist_ok=True)
     # Stock that never runs out; the sidecars' spans made as usual and sent nowhere.
     env = {"CATALOGUE_PATH": str(write_catalogue(work / "catalogue.json"))}
     config = dapr_config(work / "config.yaml", zipkin=None)
     with running(work / "logs", work / "redis", config=config, env=env, at=(REDIS_PORT, PORTS)) as system:
         soak = asyncio.run(_drive(system, options, say))
-        system.check_alive()
+        try:
+            system.check_alive()
+        except RuntimeError as died:
+            soak = dataclasses.replace(soak, error=soak.error or str(died))
         return soak
 
 
 async def _drive(system: System, options: Options, say: Say) -> Soak:
-    redis_client(REDIS_PORT).config_set("notify-keyspace-events", "Kh")  # what Completions hears
+    with redis_client(REDIS_PORT) as client:
+        client.config_set("notify-keyspace-events", "Kh")  # what Completions hears
     processes = {name: pid for app in system.apps.values()
                  for name, pid in ((app.name, app.app.pid), (f"{app.name}-daprd", app.sidecar.pid))}
     processes[REDIS] = system.redis.pid
@@ -68,6 +75,7 @@ async def _drive(system: System, options: Options, say: Say) -> Soak:
         orders = Orders(session, f"{system['orders'].dapr_url}/v1.0/invoke/orders/method/orders", completions)
         try:
             await orders.run("warm", WARM_ORDERS, None, GRACE_SECONDS)
+            say(f"measuring the capacity: {options.burst:,} orders flat out")
             # From the burst's first order to its last one's end: a little under the sustained
             # rate (the pipeline fills and drains in it), which a soak wants to stay clear of.
             started = time.monotonic()
@@ -77,7 +85,7 @@ async def _drive(system: System, options: Options, say: Say) -> Soak:
             n = max(1, round(rate * options.minutes * 60))
             say(f"flat out: {capacity:,.1f} orders/s; now {n:,} orders at {rate:,.1f}/s, "
                 f"sampled every {options.every:g} s")
-            with sampling(processes, options.every, samples):
+            with sampling(processes, options.every, samples, say):
                 paced = await orders.run("soak", n, rate, GRACE_SECONDS)
             p50, p99 = paced.p50, paced.p99
         except (RuntimeError, TimeoutError, aiohttp.ClientError) as failure:
@@ -90,9 +98,10 @@ async def _drive(system: System, options: Options, say: Say) -> Soak:
 
 
 @contextmanager
-def sampling(processes: dict[str, int], every: float, samples: list[Sample]) -> Iterator[None]:
+def sampling(processes: dict[str, int], every: float, samples: list[Sample], say: Say) -> Iterator[None]:
     """Append a sample to `samples` at once, every `every` seconds while the block runs,
-    and at its end. From a thread, so a busy event loop does not delay the samples."""
+    and at its end; say how it stands about once a minute. From a thread, so a busy event
+    loop does not delay the samples."""
     client = redis_client(REDIS_PORT, decode_responses=True)
     keeps = retention()
     stop = threading.Event()
@@ -103,6 +112,10 @@ def sampling(processes: dict[str, int], every: float, samples: list[Sample]) -> 
         streams = Streams.read(client, keeps)
         samples.append(Sample(time.monotonic() - start, rss_now(processes), streams.used_memory / 2**20,
                               streams.lengths, max(streams.backlogs.values(), default=0)))
+        if len(samples) % max(1, round(60 / every)) == 0:
+            last = samples[-1]
+            say(f"  {last.seconds / 60:.0f} min: RSS {sum(last.rss_mb.values()):,.0f} MB in all, "
+                f"Redis {last.redis_used_mb:,.1f} MB used, furthest-behind backlog {last.backlog:,}")
 
     def keep_sampling() -> None:
         try:
