@@ -1,5 +1,6 @@
 """The soak's slopes, verdict, report and plot, fed by hand (tests/support/soak/report.py)."""
 
+import math
 from xml.etree import ElementTree
 
 import pytest
@@ -104,9 +105,13 @@ def test_the_over_time_table_keeps_to_about_a_dozen_rows() -> None:
 
 def test_a_failed_run_says_so() -> None:
     soak = a_soak({"orders": [90.0] * 3})
-    failed = Soak(soak.minutes, 0.0, 0.0, soak.samples, {"unfinished": 4}, 0.0, 0.0, error="TimeoutError: 4 of 50")
+    failed = Soak(soak.minutes, 60.0, 30.0, soak.samples, {"shipped": 46, "unfinished": 4}, math.nan, math.nan,
+                  error="TimeoutError: 4 of 50")
 
-    assert "**The run failed**: TimeoutError: 4 of 50" in report(failed, "failed", "latest.svg")
+    text = report(failed, "failed", "latest.svg")
+
+    assert "**The run failed**: TimeoutError: 4 of 50" in text
+    assert "shipped 46, unfinished 4" in text and "p50 not measured ms" not in text
 
 
 def test_the_plot_is_an_svg_with_a_line_per_process_for_redis_and_per_stream() -> None:

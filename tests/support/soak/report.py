@@ -95,9 +95,10 @@ def report(soak: Soak, title: str, plot_name: str) -> str:
     ended = ", ".join(f"{status} {n:,}" for status, n in sorted(soak.statuses.items())) or "none"
     lines = [
         f"# {title}", "",
-        (f"Flat out, {soak.capacity:,.1f} orders/s; then {soak.minutes:g} min at {soak.rate:,.1f} orders/s (half). "
-        f"Every order of the run: {ended}. The paced orders' completion, from when each was due: "
-        f"p50 {soak.p50_ms:,.0f} ms, p99 {soak.p99_ms:,.0f} ms."),
+        (f"Flat out, {_figure(soak.capacity, '.1f', ' orders/s')}; then {soak.minutes:g} min at "
+         f"{_figure(soak.rate, '.1f', ' orders/s')} (half). Every order of the run: {ended}. The paced orders' "
+         f"completion, from when each was due: p50 {_figure(soak.p50_ms, '.0f', ' ms')}, "
+         f"p99 {_figure(soak.p99_ms, '.0f', ' ms')}."),
         "",
         (f"Resident memory, sampled {len(soak.samples)} times; the slopes are least-squares fits after the "
         f"warm-up (the first {soak.warm_up_seconds / 60:.1f} min). Target: no app or sidecar grows more than "
@@ -117,6 +118,10 @@ def report(soak: Soak, title: str, plot_name: str) -> str:
     if soak.error:
         lines += ["", f"**The run failed**: {soak.error}"]
     return "\n".join(lines) + "\n"
+
+
+def _figure(value: float, form: str, unit: str) -> str:
+    return "not measured" if math.isnan(value) else f"{value:,{form}}{unit}"
 
 
 def _over_time(samples: Sequence[Sample]) -> list[str]:

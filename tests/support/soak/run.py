@@ -8,6 +8,7 @@ finds it by Dapr's mDNS name resolution, would: see `make chaos`)."""
 
 import asyncio
 import dataclasses
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -68,7 +69,7 @@ async def _drive(system: System, options: Options, say: Say) -> Soak:
     completions = Completions(REDIS_PORT)
     watcher = asyncio.create_task(completions.watch())
     samples: list[Sample] = []
-    capacity = rate = p50 = p99 = 0.0
+    capacity = rate = p50 = p99 = math.nan  # what a failed run did not get to measure
     error = None
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=WINDOW * 2),
                                      headers={"dapr-api-token": DAPR_API_TOKEN}) as session:
