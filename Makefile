@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/.venv/bin:$(HOME)/.dapr/bin:$(PATH)
 
-.PHONY: setup setup-k8s setup-cluster run down logs load lint test test-polyglot test-brokers cluster cluster-down test-cluster chaos lock bench bench-lock
+.PHONY: setup setup-k8s setup-cluster run down logs load lint test test-polyglot test-brokers cluster cluster-down test-cluster chaos soak lock bench bench-lock
 
 setup:  ## install Redis, the Python environment and the Dapr CLI and runtime, as needed
 	@tools/setup.sh
@@ -63,6 +63,9 @@ test-cluster: setup-cluster  ## make cluster-down, make cluster, then the live-c
 
 chaos: setup  ## orders while apps, sidecars and Redis are SIGKILLed; writes .run/chaos/latest.md; CHAOS_ARGS="--orders 500"
 	PYTHONPATH=apps:. python -m tests.support.chaos $(CHAOS_ARGS)
+
+soak: setup  ## orders for 30 min at half the measured capacity; each process's RSS slope (MB/h), Redis and the streams over time in .run/soak/latest.md and latest.svg; SOAK_ARGS="--minutes 5"
+	PYTHONPATH=apps:. python -m tests.support.soak $(SOAK_ARGS)
 
 LOCK := pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-header --no-emit-find-links
 

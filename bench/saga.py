@@ -111,9 +111,15 @@ def _app_env(run_dir: Path) -> dict[str, dict[str, str]]:
     """Stock that never runs out, and a gateway that never fails: the run measures the
     path every order takes (dapr.yaml's payments fails 10% once, and the resiliency
     policy's backoff would then be what p99 measures)."""
-    catalogue = run_dir / "catalogue.json"
-    catalogue.write_text(json.dumps({_sku(i): {"available": 10**9, "price_cents": 500} for i in range(SKUS)}))
+    catalogue = write_catalogue(run_dir / "catalogue.json")
     return {"inventory": {"CATALOGUE_PATH": str(catalogue)}, "payments": {"TRANSIENT_FAILURE_PERCENT": "0"}}
+
+
+def write_catalogue(path: Path) -> Path:
+    """Inventory's catalogue for what `Orders` places: every SKU it asks for, in stock
+    that never runs out."""
+    path.write_text(json.dumps({_sku(i): {"available": 10**9, "price_cents": 500} for i in range(SKUS)}))
+    return path
 
 
 def _sku(i: int) -> str:
@@ -134,11 +140,11 @@ async def _drive(
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=WINDOW * 2)) as session:
         orders = Orders(session, url, completions)
         try:
-            warm = await orders.run("warm", plan.saga_orders // 10 or 1, flat=True, plan=plan)
+            warm = await orders.run("warm", plan.saga_orders // 10 or 1, None, plan.grace_seconds)
             say(f"  saga: warm-up, {warm.n} orders, p50 {warm.p50:.0f} ms")
             with peak_rss(processes) as peaks, cpu_used(processes) as cpu:
                 for rep in range(plan.reps):
-                    run = await orders.run(f"flat{rep}", plan.saga_orders, flat=True, plan=plan)
+                    run = await orders.run(f"flat{rep}", plan.saga_orders, None, plan.grace_seconds)
                     outcome.flat.append(run)
                     say(f"  saga: flat out #{rep + 1}: {run.per_second:,.1f} orders/s sustained")
             outcome.flat_rss_mb = dict(peaks)
@@ -146,7 +152,7 @@ async def _drive(
             n_paced = int(plan.saga_rate * plan.saga_paced_seconds)
             with peak_rss(processes) as peaks:
                 for rep in range(plan.reps):
-                    run = await orders.run(f"paced{rep}", n_paced, flat=False, plan=plan)
+                    run = await orders.run(f"paced{rep}", n_paced, plan.saga_rate, plan.grace_seconds)
                     outcome.paced.append(run)
                     say(f"  saga: {plan.saga_rate:.0f} orders/s #{rep + 1}: p50 {run.p50:,.0f} ms, p99 {run.p99:,.0f} ms")
             outcome.paced_rss_mb = dict(peaks)
@@ -169,7 +175,8 @@ class Orders:
         self._sent: dict[str, int] = {}  # order id -> when it was due (monotonic ns)
         self.paced_ids: set[str] = set()
 
-    async def run(self, name: str, n: int, flat: bool, plan: Plan) -> Run:
+    async def run(self, name: str, n: int, rate: float | None, grace_seconds: float) -> Run:
+        """`n` orders at `rate` a second, or flat out with None; back when all have ended."""
         ids: list[str] = []
 
         async def place(seqs: range, due: list[int]) -> None:
@@ -182,15 +189,15 @@ class Orders:
                 self._sent[order_id] = due_ns
                 ids.append(order_id)
 
-        if flat:
+        if rate is None:
             await flat_out(n, 1, WINDOW, place)
         else:
-            await at_rate(n, plan.saga_rate, 1, WINDOW, place)
+            await at_rate(n, rate, 1, WINDOW, place)
         # Room for a slow machine: a burst of thousands drains at tens of orders a second.
-        await self._wait(ids, plan.grace_seconds + n / MIN_RATE)
-        if not flat:
+        await self._wait(ids, grace_seconds + n / MIN_RATE)
+        if rate is not None:
             self.paced_ids.update(ids)
-        return self._timed(ids, steady=flat)
+        return self._timed(ids, steady=rate is None)
 
     async def _wait(self, ids: list[str], timeout: float) -> None:
         deadline = time.monotonic() + timeout

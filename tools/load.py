@@ -178,7 +178,8 @@ class Streams:
     @classmethod
     def read(cls, client: redis.Redis, retention: int) -> "Streams":
         lengths, backlogs = {}, {}
-        for stream in client.scan_iter(_type="stream"):
+        # A thousand keys a call: a Redis holding every order would take thousands of calls.
+        for stream in client.scan_iter(_type="stream", count=1000):
             lengths[stream] = client.xlen(stream)
             for group in client.xinfo_groups(stream):
                 # Redis cannot always count what a group has not read (no lag): at worst, all.
