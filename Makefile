@@ -61,7 +61,8 @@ test-cluster: setup-cluster  ## make cluster-down, make cluster, then the live-c
 	@tools/cluster.sh up
 	pytest tests/cluster $(PYTEST_ARGS)
 
-chaos: setup  ## orders while apps, sidecars and Redis are SIGKILLed; writes .run/chaos/latest.md; CHAOS_ARGS="--orders 500"
+chaos: setup  ## orders while apps, sidecars and Redis are SIGKILLed and black-holed; writes .run/chaos/latest.md; CHAOS_ARGS="--orders 500"
+	@tools/setup.sh --for-chaos
 	PYTHONPATH=apps:. python -m tests.support.chaos $(CHAOS_ARGS)
 
 soak: setup  ## orders for 30 min at half the measured capacity; each process's RSS slope (MB/h), Redis and the streams over time in .run/soak/latest.md and latest.svg; SOAK_ARGS="--minutes 5"

@@ -7,7 +7,8 @@
 #     tools/dapr-runtime/patches) exists,
 #   - the shipping app's binary (Go) and the notifications app's packages (npm ci),
 #   - Zipkin's server (the tracing backend of `make run`) from Maven Central, checked.
-#   - with --for-tests, Debian's Chromium for the browser tests.
+#   - with --for-tests, Debian's Chromium for the browser tests, and its iptables for the
+#     black holes of the reliability tier; with --for-chaos, iptables alone (make chaos).
 # Every version comes from tools/versions.env. Safe to run again and again.
 set -euo pipefail
 
@@ -151,6 +152,18 @@ setup_browser() {
   step "$(chromium --version 2>/dev/null | head -n1)"
 }
 
+setup_iptables() {
+  # Debian's iptables: the black holes of make chaos and the reliability tier drop
+  # packets on loopback with it (tests/support/network.py).
+  if ! command -v iptables >/dev/null; then
+    need_root_for iptables
+    step "installing iptables from Debian (for the black holes of make chaos and the reliability tier)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iptables >/dev/null
+  fi
+  step "$(iptables --version)"
+}
+
 main() {
   local start=$SECONDS
   timed "redis" setup_redis
@@ -160,9 +173,10 @@ main() {
   timed "shipping" setup_shipping
   timed "notifications" setup_notifications
   timed "zipkin" setup_zipkin
-  if [ "${1:-}" = "--for-tests" ]; then
-    timed "browser" setup_browser
-  fi
+  case "${1:-}" in
+    --for-tests) timed "browser" setup_browser; timed "iptables" setup_iptables ;;
+    --for-chaos) timed "iptables" setup_iptables ;;
+  esac
   step "set-up complete in $((SECONDS - start))s"
 }
 

@@ -8,7 +8,14 @@ from typing import Any
 import pytest
 
 from tests.support.chaos.audit import ABSORBED, FaultRecord, Placement, Snapshot, audit, report
-from tests.support.chaos.plan import FAULTS, Fault, fault_times, order_command
+from tests.support.chaos.plan import (
+    BLACK_HOLE_SECONDS,
+    BLACK_HOLES,
+    FAULTS,
+    Fault,
+    fault_times,
+    order_command,
+)
 
 APPS = Path(__file__).resolve().parents[2] / "apps"
 T0 = 1_000_000.0
@@ -58,13 +65,23 @@ def test_a_clean_run_counts_every_order_and_is_clean() -> None:
     assert (figures.lost, figures.stuck, figures.double_effects, figures.duplicate_events) == (0, 0, 0, 1)
     assert all(line.balanced for line in figures.stock) and figures.clean
     (recovery,) = figures.recoveries
-    assert (recovery.healthy_after, recovery.shipping_again_after) == (1.5, None)  # o1 was placed before it
+    assert (recovery.over_after, recovery.shipping_again_after) == (1.5, None)  # o1 was placed before it
 
 
 def test_recovery_is_until_an_order_placed_after_the_kill_shipped() -> None:
     placements, _, snapshot = a_clean_run()
     (recovery,) = audit(placements, [FaultRecord(FAULTS[0], T0 - 1, T0)], snapshot).recoveries
     assert recovery.shipping_again_after == pytest.approx(5.0)
+
+
+def test_a_black_hole_is_timed_from_its_end_until_an_order_placed_in_it_shipped_and_all_before_it_finished() -> None:
+    placements, _, snapshot = a_clean_run()  # o1 placed at T0, shipped at T0 + 4; o2 placed at T0 + 1
+    holes = [FaultRecord(BLACK_HOLES[0], T0 - 1, T0 + 0.5), FaultRecord(BLACK_HOLES[1], T0 + 0.5, T0 + 3)]
+    first, second = audit(placements, holes, snapshot).recoveries
+    assert (first.over_after, first.shipping_again_after, first.caught_up_after) == (1.5, 3.5, 3.5)
+    assert (second.shipping_again_after, second.caught_up_after) == (None, 1.0)  # o2 was cancelled
+    unfinished = Snapshot(**{**vars(snapshot), "orders": {**snapshot.orders, "o2": record("o2", "paid", [("tea", 1)])}})
+    assert audit(placements, holes, unfinished).recoveries[1].caught_up_after is None
 
 
 def test_an_accepted_order_never_stored_is_lost_and_an_unfinished_one_stuck() -> None:
@@ -109,17 +126,30 @@ def test_stock_still_held_for_a_finished_order_or_a_pending_delivery_is_not_clea
 
 
 def test_the_report_has_every_figure_fault_and_sku() -> None:
-    text = report(audit(*a_clean_run()), "chaos")
+    placements, faults, snapshot = a_clean_run()
+    hole = FaultRecord(BLACK_HOLES[1], T0 + 0.5, T0 + 2.0)
+    text = report(audit(placements, [*faults, hole], snapshot), "chaos")
     assert "| **lost** (accepted, never stored) | 0 | 0 |" in text
     assert "| Redis | 1.5 s | — |" in text
+    assert "| payments app and its sidecar | 1.5 s | — | 2.0 s |" in text  # o2 placed in it, cancelled
     assert "| tea | 10 | 8 | 0 | 2 | yes |" in text
     assert text.endswith("Verdict: clean.\n")
 
 
 def test_the_plan_kills_an_app_and_a_sidecar_three_times_and_redis_once_while_orders_flow() -> None:
-    assert Counter(fault.kind for fault in FAULTS) == {"app": 3, "sidecar": 3, "redis": 1}
+    kills = [fault for fault in FAULTS if not fault.black_hole]
+    assert Counter(fault.kind for fault in kills) == {"app": 3, "sidecar": 3, "redis": 1}
     times = fault_times(400.0)
     assert times == sorted(times) and 0 < times[0] and times[-1] < 400.0
+
+
+def test_the_plan_black_holes_redis_and_an_app_once_each_with_time_to_recover_before_the_next_fault() -> None:
+    assert [fault for fault in FAULTS if fault.black_hole] == list(BLACK_HOLES)
+    assert {fault.kind for fault in BLACK_HOLES} == {"redis", "app"}
+    times = fault_times(400.0)
+    for hole in BLACK_HOLES:
+        at = FAULTS.index(hole)
+        assert times[at + 1] - times[at] > BLACK_HOLE_SECONDS
 
 
 def test_the_orders_include_every_way_to_be_cancelled() -> None:

@@ -39,8 +39,8 @@ class Placement:
 @dataclass(frozen=True)
 class FaultRecord:
     fault: Fault
-    killed_at: float  # seconds since the epoch
-    healthy_at: float  # when the process restarted answered its health check
+    struck_at: float  # seconds since the epoch: the kill, or the black hole opening
+    over_at: float  # when the process restarted answered its health check, or the hole closed
 
 
 @dataclass(frozen=True)
@@ -58,9 +58,15 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class Recovery:
+    """How long the system took to work again. A kill counts from the kill: until the
+    process restarted was healthy, and until an order placed after the kill shipped. A
+    black hole counts from its end: until an order placed in it shipped, and until every
+    order placed before its end had finished (caught up)."""
+
     fault: Fault
-    healthy_after: float
-    shipping_again_after: float | None  # None: no order placed after the kill shipped
+    over_after: float  # from the fault striking until the restart was healthy, or the hole closed
+    shipping_again_after: float | None  # None: no such order shipped
+    caught_up_after: float | None = None  # black holes only; None: an order never finished
 
 
 @dataclass(frozen=True)
@@ -187,26 +193,37 @@ def _held_for_finished(stock: Mapping[str, dict[str, Any]], views: Mapping[str, 
 
 
 def _recovery(record: FaultRecord, placements: list[Placement], orders: Mapping[str, dict[str, Any]]) -> Recovery:
-    """How long until the restarted process was healthy, and until an order placed after
-    the kill (so one that met the fault's aftermath) went all the way to shipped."""
-    shipped_at = [
-        _shipped_at(orders[p.order_id])
-        for p in placements
-        if p.first_try >= record.killed_at and p.order_id in orders
-    ]
-    first = min((t for t in shipped_at if t is not None), default=None)
-    return Recovery(
-        record.fault,
-        record.healthy_at - record.killed_at,
-        None if first is None else first - record.killed_at,
-    )
+    """See Recovery. The orders timed are those that met the fault or its aftermath."""
+    over_after = record.over_at - record.struck_at
+    stored = [(p, orders[p.order_id]) for p in placements if p.order_id in orders]
+    if not record.fault.black_hole:
+        after_kill = [_shipped_at(o) for p, o in stored if p.first_try >= record.struck_at]
+        return Recovery(record.fault, over_after, _first_after(after_kill, record.struck_at))
+    in_hole = [_shipped_at(o) for p, o in stored if record.struck_at <= p.first_try < record.over_at]
+    before_end = [_finished_at(o) for p, o in stored if p.first_try < record.over_at]
+    caught_up = None if None in before_end else max(before_end, default=record.over_at) - record.over_at
+    return Recovery(record.fault, over_after, _first_after(in_hole, record.over_at), caught_up)
+
+
+def _first_after(times: list[float | None], start: float) -> float | None:
+    first = min((t for t in times if t is not None), default=None)
+    return None if first is None else first - start
 
 
 def _shipped_at(record: dict[str, Any]) -> float | None:
     for fact in record["history"]:
         if fact["type"] == "shipment.scheduled":
-            return datetime.fromisoformat(fact["recorded_at"]).timestamp()
+            return _seconds(fact["recorded_at"])
     return None
+
+
+def _finished_at(record: dict[str, Any]) -> float | None:
+    """When the fact that shipped or cancelled the order arrived: the last in its history."""
+    return _seconds(record["history"][-1]["recorded_at"]) if record["view"]["status"] in FINAL else None
+
+
+def _seconds(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
 
 
 def report(figures: Figures, title: str) -> str:
@@ -231,13 +248,19 @@ def report(figures: Figures, title: str) -> str:
     ]
     lines = [f"# {title}", "", "| figure | value | must be |", "|---|---|---|"]
     lines += [f"| {name} | {value} | {must} |" for name, value, must in rows]
-    lines += ["", "| fault (SIGKILL, then restart) | healthy again after | an order placed after it shipped after |",
-              "|---|---|---|"]
-    lines += [
-        f"| {r.fault.name} | {r.healthy_after:.1f} s | "
-        f"{'—' if r.shipping_again_after is None else f'{r.shipping_again_after:.1f} s'} |"
-        for r in f.recoveries
-    ]
+    kills = [r for r in f.recoveries if not r.fault.black_hole]
+    if kills:
+        lines += ["", "| fault (SIGKILL, then restart) | healthy again after | an order placed after it shipped after |",
+                  "|---|---|---|"]
+        lines += [f"| {r.fault.name} | {r.over_after:.1f} s | {_seconds_or_dash(r.shipping_again_after)} |"
+                  for r in kills]
+    holes = [r for r in f.recoveries if r.fault.black_hole]
+    if holes:
+        header = ("| black hole (packets dropped) between | lasted | after its end: an order placed in it "
+                  "shipped after | every order placed before its end finished after |")
+        lines += ["", header, "|---|---|---|---|"]
+        lines += [f"| {r.fault.name} | {r.over_after:.1f} s | {_seconds_or_dash(r.shipping_again_after)} "
+                  f"| {_seconds_or_dash(r.caught_up_after)} |" for r in holes]
     lines += ["", "| SKU | at start | available | held | shipped | available + held + shipped = at start |",
               "|---|---|---|---|---|---|"]
     lines += [
@@ -246,3 +269,7 @@ def report(figures: Figures, title: str) -> str:
     ]
     lines += ["", f"Verdict: {'clean' if f.clean else '**NOT CLEAN**'}."]
     return "\n".join(lines) + "\n"
+
+
+def _seconds_or_dash(seconds: float | None) -> str:
+    return "—" if seconds is None else f"{seconds:.1f} s"

@@ -9,25 +9,41 @@ UNKNOWN_SKU = "chaos-unknown"
 EVERYDAY_SKUS = ("tea-sencha", "tea-earl-grey", "mug-stoneware")
 
 
+# How long a black hole lasts: as long as Dapr's certification tests cut the network.
+BLACK_HOLE_SECONDS = 30.0
+
+
 @dataclass(frozen=True)
 class Fault:
-    """A SIGKILL of one process, which the run then starts again."""
+    """A SIGKILL of one process, which the run then starts again; or, with `black_hole`,
+    BLACK_HOLE_SECONDS of every packet dropped between Redis and the sidecars, or between
+    an app and its sidecar (tests/support/network.py)."""
 
     kind: Literal["app", "sidecar", "redis"]
     target: str  # the app-id, or "redis"
+    black_hole: bool = False
 
     @property
     def name(self) -> str:
+        if self.black_hole:
+            return "Redis and every sidecar" if self.kind == "redis" else f"{self.target} app and its sidecar"
         return "Redis" if self.kind == "redis" else f"{self.target} {self.kind}"
 
 
+# Connections that hang rather than fail: to Redis from every sidecar, and between
+# payments, in the middle of the saga, and its sidecar (whose health check stops its
+# deliveries while the app does not answer).
+BLACK_HOLES = (Fault("redis", "redis", black_hole=True), Fault("app", "payments", black_hole=True))
+
 # An app three times, a sidecar three times and Redis once, each a different process:
-# Python, Go; the sidecars of the first, middle and last hop.
+# Python, Go; the sidecars of the first, middle and last hop; and each black hole.
 FAULTS = (
     Fault("app", "orders"),
     Fault("sidecar", "inventory"),
+    BLACK_HOLES[0],
     Fault("app", "payments"),
     Fault("redis", "redis"),
+    BLACK_HOLES[1],
     Fault("sidecar", "shipping"),
     Fault("app", "shipping"),
     Fault("sidecar", "orders"),

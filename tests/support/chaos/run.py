@@ -24,8 +24,9 @@ from tests.support.chaos.audit import (
     Snapshot,
     audit,
 )
-from tests.support.chaos.plan import FAULTS, Fault, fault_times, order_command
-from tests.support.sidecars import START_TIMEOUT
+from tests.support.chaos.plan import BLACK_HOLE_SECONDS, FAULTS, Fault, fault_times, order_command
+from tests.support.network import black_hole, require_iptables
+from tests.support.sidecars import START_TIMEOUT, Ports
 from tests.support.system import System, numbered, running
 
 # Ports of its own. Still, run it alone: the storefront reaches orders by app-id, and
@@ -45,14 +46,20 @@ class Options:
     rate: float = 25.0  # orders a second
     drain: float = 300.0  # seconds to wait, after the last order, for every order to finish
     give_up: float = 120.0  # seconds a client keeps sending one order before it gives up
+    faults: tuple[Fault, ...] = FAULTS
 
 
-def run(options: Options, work: Path, say: Say = print) -> Figures:
+def run(
+    options: Options, work: Path, say: Say = print, at: tuple[int, dict[str, Ports]] = (REDIS_PORT, PORTS),
+) -> Figures:
     """Place the orders while the faults strike, drain, and audit; every process stopped
-    at the end. `work` holds the logs and Redis's data."""
+    and every black hole closed at the end. `work` holds the logs and Redis's data; `at`
+    gives Redis's port and the apps' (a test's run beside make chaos's)."""
+    if any(fault.black_hole for fault in options.faults):
+        require_iptables()
     (work / "logs").mkdir(parents=True, exist_ok=True)
-    with running(work / "logs", work / "redis", at=(REDIS_PORT, PORTS)) as system:
-        say(f"placing {options.orders:,} orders at {options.rate:g}/s; {len(FAULTS)} faults on the way")
+    with running(work / "logs", work / "redis", at=at) as system:
+        say(f"placing {options.orders:,} orders at {options.rate:g}/s; {len(options.faults)} faults on the way")
         placements, faults = _place_under_faults(system, options, say)
         _drain(system.broker, placements, options.drain, say)
         system.check_alive()
@@ -60,24 +67,23 @@ def run(options: Options, work: Path, say: Say = print) -> Figures:
 
 
 def _place_under_faults(system: System, options: Options, say: Say) -> tuple[list[Placement], list[FaultRecord]]:
-    client = Client(system["storefront"].url, options.give_up)
-    faults: list[FaultRecord] = []
-    start = time.monotonic()
-    due = fault_times(options.orders / options.rate)
-    injector = threading.Thread(target=lambda: faults.extend(_inject(system, start, due, say)), daemon=True)
-    injector.start()
-    with ThreadPoolExecutor(CLIENTS) as pool:
-        futures = []
-        for n in range(options.orders):
-            time.sleep(max(0.0, start + n / options.rate - time.monotonic()))
-            futures.append(pool.submit(client.place, n))
-            if (n + 1) % max(1, options.orders // 10) == 0:
-                say(f"  {n + 1:,} orders sent, {sum(f.done() and f.result().order_id is not None for f in futures):,} accepted")
-        placements = [future.result() for future in futures]
-    injector.join(timeout=len(FAULTS) * 3 * START_TIMEOUT)
-    if injector.is_alive() or len(faults) != len(FAULTS):
-        raise RuntimeError(f"only {len(faults)} of {len(FAULTS)} faults were injected and recovered")
-    return placements, faults
+    start, stopping = time.monotonic(), threading.Event()
+    schedule = list(zip(fault_times(options.orders / options.rate, len(options.faults)), options.faults))
+    # The faults strike from a thread of their own; when the run fails, `stopping` cuts
+    # its waits short, so no black hole outlives the run.
+    with ThreadPoolExecutor(1) as injecting:
+        injector = injecting.submit(_inject, system, start, schedule, stopping, say)
+        try:
+            placements = _place(Client(system["storefront"].url, options.give_up), start, options, say)
+            # Faults still to come strike one after another, each bounded: a restart by its
+            # waits for readiness, a black hole by its length.
+            bound = len(options.faults) * (3 * START_TIMEOUT + BLACK_HOLE_SECONDS)
+            try:
+                return placements, injector.result(timeout=bound)
+            except TimeoutError:
+                raise RuntimeError(f"the faults were not over {bound:.0f}s after the last order") from None
+        finally:
+            stopping.set()
 
 
 class Client:
@@ -115,17 +121,46 @@ class Client:
         return self._sessions.session
 
 
-def _inject(system: System, start: float, due: list[float], say: Say) -> list[FaultRecord]:
+def _place(client: Client, start: float, options: Options, say: Say) -> list[Placement]:
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        futures = []
+        for n in range(options.orders):
+            time.sleep(max(0.0, start + n / options.rate - time.monotonic()))
+            futures.append(pool.submit(client.place, n))
+            if (n + 1) % max(1, options.orders // 10) == 0:
+                say(f"  {n + 1:,} orders sent, {sum(f.done() and f.result().order_id is not None for f in futures):,} accepted")
+        return [future.result() for future in futures]
+
+
+def _inject(
+    system: System, start: float, schedule: list[tuple[float, Fault]], stopping: threading.Event, say: Say,
+) -> list[FaultRecord]:
     """Each fault at its time (or, if the one before took longer, right after it)."""
     done = []
-    for at, fault in zip(due, FAULTS):
-        time.sleep(max(0.0, start + at - time.monotonic()))
-        elapsed, killed_at = time.monotonic() - start, time.time()
-        _kill_and_restart(system, fault)
-        record = FaultRecord(fault, killed_at, time.time())
-        say(f"  {elapsed:.0f}s: SIGKILL {fault.name}; healthy again after {record.healthy_at - killed_at:.1f}s")
+    for at, fault in schedule:
+        if stopping.wait(max(0.0, start + at - time.monotonic())):
+            break
+        elapsed, struck_at = time.monotonic() - start, time.time()
+        if fault.black_hole:
+            with black_hole(_ports(system, fault)):
+                stopping.wait(BLACK_HOLE_SECONDS)
+            what = f"black hole between {fault.name}; closed after"
+        else:
+            _kill_and_restart(system, fault)
+            what = f"SIGKILL {fault.name}; healthy again after"
+        record = FaultRecord(fault, struck_at, time.time())
+        say(f"  {elapsed:.0f}s: {what} {record.over_at - struck_at:.1f}s")
         done.append(record)
     return done
+
+
+def _ports(system: System, fault: Fault) -> list[int]:
+    """What a black hole cuts: Redis's port; or an app's, and its sidecar's API ports,
+    which only the app calls."""
+    if fault.kind == "redis":
+        return [system.redis_port]
+    ports = system[fault.target].ports
+    return [ports.app, ports.dapr_http, ports.dapr_grpc]
 
 
 def _kill_and_restart(system: System, fault: Fault) -> None:
