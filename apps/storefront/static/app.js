@@ -13,7 +13,9 @@ const STATUS_AFTER = {
 };
 const PRODUCTS_RETRY_MS = 2000;
 const STOCK_EVENTS = new Set(['stock.reserved', 'stock.released', 'shipment.scheduled']);
-const orders = new Map(); // order_id -> {element, seen: Set of event ids}
+// order_id -> {element, seen: Set of fact types}. Each fact happens at most once an order
+// (the contract), and its id in the order's history need not be the one on the stream.
+const orders = new Map();
 // This browser's orders: only their ids open their sagas to it (a reload keeps them).
 const PLACED_KEY = 'eda-shop.placed-orders';
 // The operator token lives in this tab alone, never in a URL.
@@ -77,8 +79,8 @@ function addOrder(orderId) {
 
 function show(event) {
   const order = orders.get(event.order_id);
-  if (!order || order.seen.has(event.id)) return;
-  order.seen.add(event.id);
+  if (!order || order.seen.has(event.type)) return;
+  order.seen.add(event.type);
   const item = document.createElement('li');
   const time = event.time ? new Date(event.time).toLocaleTimeString() : '';
   item.textContent = `${event.type}${event.reason ? ` (${event.reason})` : ''} ${time}`;
@@ -98,7 +100,7 @@ async function catchUp(orderId) {
   const answer = await api(`/api/orders/${encodeURIComponent(orderId)}/events`);
   if (!answer.ok) return;
   for (const fact of answer.body) {
-    show({ id: fact.event_id, type: fact.type, time: fact.recorded_at, order_id: orderId, reason: fact.data.reason });
+    show({ type: fact.type, time: fact.recorded_at, order_id: orderId, reason: fact.data.reason });
   }
 }
 
