@@ -7,8 +7,8 @@
 #     tools/dapr-runtime/patches) exists,
 #   - the shipping app's binary (Go) and the notifications app's packages (npm ci),
 #   - Zipkin's server (the tracing backend of `make run`) from Maven Central, checked.
-#   - with --for-tests, Debian's Chromium for the browser tests, and its iptables for the
-#     black holes of the reliability tier; with --for-chaos, iptables alone (make chaos).
+#   - with --for-tests, Debian's Chromium for the browser tests; with --for-chaos, its
+#     iptables for the black holes of make chaos.
 # Every version comes from tools/versions.env. Safe to run again and again.
 set -euo pipefail
 
@@ -141,26 +141,25 @@ setup_zipkin() {
   mv "$jar.partial" "$jar"
 }
 
+install_from_debian() {  # install_from_debian PACKAGE WHY: Debian's package, unless its command is there
+  if ! command -v "$1" >/dev/null; then
+    need_root_for "$1"
+    step "installing $1 from Debian ($2)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
+  fi
+}
+
 setup_browser() {
   # Debian's Chromium for the browser tests; Playwright drives it and downloads nothing.
-  if ! command -v chromium >/dev/null; then
-    need_root_for chromium
-    step "installing chromium from Debian (for the browser tests)"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  fi
+  install_from_debian chromium "for the browser tests"
   step "$(chromium --version 2>/dev/null | head -n1)"
 }
 
 setup_iptables() {
-  # Debian's iptables: the black holes of make chaos and the reliability tier drop
-  # packets on loopback with it (tests/support/network.py).
-  if ! command -v iptables >/dev/null; then
-    need_root_for iptables
-    step "installing iptables from Debian (for the black holes of make chaos and the reliability tier)"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iptables >/dev/null
-  fi
+  # Debian's iptables: make chaos's black holes drop packets on loopback with it
+  # (tests/support/network.py).
+  install_from_debian iptables "for the black holes of make chaos"
   step "$(iptables --version)"
 }
 
@@ -174,7 +173,7 @@ main() {
   timed "notifications" setup_notifications
   timed "zipkin" setup_zipkin
   case "${1:-}" in
-    --for-tests) timed "browser" setup_browser; timed "iptables" setup_iptables ;;
+    --for-tests) timed "browser" setup_browser ;;
     --for-chaos) timed "iptables" setup_iptables ;;
   esac
   step "set-up complete in $((SECONDS - start))s"
