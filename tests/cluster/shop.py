@@ -32,12 +32,17 @@ TIMEOUT = 30
 FORWARDED = re.compile(r"Forwarding from 127\.0\.0\.1:(\d+)")
 
 
-def kubectl(*args: str, stdin: str | None = None, timeout: float = 300) -> str:
-    """kubectl against the cluster of `make cluster`; a non-zero exit fails the test."""
-    done = subprocess.run(
+def run_kubectl(*args: str, stdin: str | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """kubectl against the cluster of `make cluster`."""
+    return subprocess.run(
         [str(KUBECTL), *args], input=stdin, capture_output=True, text=True, timeout=timeout, check=False,
         env={**os.environ, "KUBECONFIG": str(KUBECONFIG)},
     )
+
+
+def kubectl(*args: str, stdin: str | None = None, timeout: float = 300) -> str:
+    """kubectl against the cluster of `make cluster`; a non-zero exit fails the test."""
+    done = run_kubectl(*args, stdin=stdin, timeout=timeout)
     if done.returncode != 0:
         pytest.fail(f"kubectl {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
     return done.stdout
@@ -55,7 +60,33 @@ def pods(app_id: str) -> list[str]:
 
 
 def rolled_out(kind: str, name: str, timeout: int = 240) -> None:
-    kubectl("-n", NAMESPACE, "rollout", "status", f"{kind}/{name}", f"--timeout={timeout}s", timeout=timeout + 30)
+    """Wait for the rollout; if it never ends, fail with what its pods went through."""
+    args = ("-n", NAMESPACE, "rollout", "status", f"{kind}/{name}", f"--timeout={timeout}s")
+    done = run_kubectl(*args, timeout=timeout + 30)
+    if done.returncode != 0:
+        pytest.fail(f"kubectl {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}\n{unready_pods(name)}")
+
+
+def unready_pods(app: str) -> str:
+    """The events and the last words of every container of the app's pods that are not ready."""
+    listed = json.loads(kubectl("-n", NAMESPACE, "get", "pods", "-l", f"app.kubernetes.io/name={app}", "-o", "json"))
+    told = []
+    for pod in listed["items"]:
+        statuses = pod["status"].get("containerStatuses", [])
+        if statuses and all(status["ready"] for status in statuses):
+            continue
+        name = pod["metadata"]["name"]
+        told.append(run_kubectl("-n", NAMESPACE, "describe", "pod", name).stdout)
+        for status in statuses:
+            told.append(last_words(name, status["name"]))
+            if status["restartCount"]:
+                told.append(last_words(name, status["name"], "--previous"))
+    return "\n".join(told)
+
+
+def last_words(pod: str, container: str, *which: str) -> str:
+    logs = run_kubectl("-n", NAMESPACE, "logs", pod, "-c", container, "--tail=40", *which)
+    return f"--- {pod} {container} {' '.join(which)}:\n{logs.stdout}{logs.stderr}"
 
 
 class Forward:
