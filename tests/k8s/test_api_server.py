@@ -98,7 +98,7 @@ def test_admission_warns_about_a_pod_that_is_not_hardened(cluster: ApiServer) ->
 
 def test_the_api_server_refuses_a_field_a_dapr_crd_does_not_know(cluster: ApiServer) -> None:
     """And the Dapr resources are checked field by field, not pruned in silence."""
-    (component,) = documents((ROOT / "k8s" / "base" / "dapr" / "pubsub.yaml").read_text())
+    (component,) = documents((ROOT / "components" / "pubsub.yaml").read_text())
     component["metadata"]["namespace"] = NAMESPACE
     component["scope"] = component.pop("scopes")
     done = cluster.kubectl("apply", "--dry-run=server", "-f", "-", stdin=yaml.safe_dump(component))

@@ -1,6 +1,6 @@
 """dapr.yaml, components/, dapr-config/ and k8s/ describe one system: the same apps,
-ports, health paths, components and subscriptions. On a cluster, components differ
-from the local ones only in how they reach Redis and where its password comes from."""
+ports, health paths, components and subscriptions. The cluster's Dapr resources are the
+local files (k8s/base/dapr builds on them); what it changes in them is checked here."""
 
 import re
 from typing import Any
@@ -22,8 +22,6 @@ from tests.k8s.manifests import (
 )
 from tests.k8s.tools import ROOT, dapr_module_dir
 
-# Component metadata that says how to reach the broker or store, and may differ.
-CONNECTION = {"redisHost", "redisPassword"}
 # Where the sidecars find secrets: a local file, or the cluster's Secrets.
 LOCAL_SECRET_STORE, CLUSTER_SECRET_STORE = "local-secrets", "kubernetes"
 # The namespace daprd puts in the outbox's internal topic names (components/outbox.yaml).
@@ -157,35 +155,25 @@ def cluster_resources(objects: list[Object], kind: str) -> dict[str, Object]:
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_components_differ_from_the_local_ones_only_in_connection_and_secrets(
+def test_the_cluster_uses_the_local_components_with_its_own_secrets_and_namespace(
     overlay: str,
     rendered: dict[str, list[Object]],
 ) -> None:
+    """k8s/base/dapr builds on components/ (all but the local secret store) and changes two
+    things: the secret store, and the namespace in the outbox's internal topic names."""
     local = {
         c["metadata"]["name"]: c for c in local_resources("Component") if not c["spec"]["type"].startswith("secretstores.")
     }
     cluster = cluster_resources(rendered[overlay], "Component")
     assert set(cluster) == set(local)
-    redis = named(rendered[overlay], "Service", "redis")
     for name, component in cluster.items():
-        here, there = local[name], component
-        assert without(there, "metadata", "spec", "auth") == without(here, "metadata", "spec", "auth")
-        assert without(there["spec"], "metadata") == without(here["spec"], "metadata")
-        assert [m for m in there["spec"]["metadata"] if m["name"] not in CONNECTION] == [
-            in_cluster_namespace(m) if name == "outbox" else m
-            for m in here["spec"]["metadata"] if m["name"] not in CONNECTION
-        ]
+        here = local[name]
         assert here["auth"] == {"secretStore": LOCAL_SECRET_STORE}
-        connection = {m["name"]: m for m in there["spec"]["metadata"] if m["name"] in CONNECTION}
-        assert connection["redisHost"] == {
-            "name": "redisHost",
-            "value": f"redis:{redis['spec']['ports'][0]['port']}",
-        }
-        assert connection["redisPassword"] == {
-            "name": "redisPassword",
-            "secretKeyRef": {"name": "redis", "key": "password"},
-        }
-        assert there["auth"] == {"secretStore": CLUSTER_SECRET_STORE}
+        assert component["auth"] == {"secretStore": CLUSTER_SECRET_STORE}
+        assert without(component, "metadata", "spec", "auth") == without(here, "metadata", "spec", "auth")
+        assert without(component["spec"], "metadata") == without(here["spec"], "metadata")
+        expected = [in_cluster_namespace(m) for m in here["spec"]["metadata"]] if name == "outbox" else here["spec"]["metadata"]
+        assert component["spec"]["metadata"] == expected
 
 
 def in_cluster_namespace(item: dict[str, Any]) -> dict[str, Any]:
@@ -199,15 +187,15 @@ def in_cluster_namespace(item: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-@pytest.mark.parametrize("kind", ["Subscription", "Resiliency"])
-def test_subscriptions_and_resiliency_are_the_local_ones(
-    overlay: str, kind: str, rendered: dict[str, list[Object]]
+def test_every_sidecar_finds_redis_where_the_components_look(
+    overlay: str, rendered: dict[str, list[Object]]
 ) -> None:
-    local = {obj["metadata"]["name"]: obj for obj in local_resources(kind)}
-    cluster = cluster_resources(rendered[overlay], kind)
-    assert set(cluster) == set(local)
-    for name, obj in cluster.items():
-        assert without(obj, "metadata") == without(local[name], "metadata")
+    """The components read Redis's address from the sidecar's environment, as locally."""
+    variables = {m["envRef"] for c in local_resources("Component") for m in c["spec"]["metadata"] if m["name"] == "redisHost"}
+    assert variables == {"REDIS_HOST"}
+    redis = named(rendered[overlay], "Service", "redis")
+    for app_id, deployment in services(rendered[overlay]).items():
+        assert annotations(deployment)["dapr.io/env"] == f"REDIS_HOST=redis:{redis['spec']['ports'][0]['port']}", app_id
 
 
 def spans_url(configuration: Object) -> str:

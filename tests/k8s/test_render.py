@@ -103,7 +103,7 @@ def test_dapr_resources_match_the_crds_of_the_pinned_dapr(
 
 def test_the_crd_check_refuses_an_unknown_field() -> None:
     """The check above has teeth: a misspelt top-level field is an error, not dropped."""
-    component = yaml.safe_load((ROOT / "k8s" / "base" / "dapr" / "pubsub.yaml").read_text())
+    component = yaml.safe_load((ROOT / "components" / "pubsub.yaml").read_text())
     component["scope"] = component.pop("scopes")
     schema = dapr_schemas()["dapr.io/v1alpha1", "Component"]
     errors = jsonschema.Draft4Validator(schema).iter_errors(component)

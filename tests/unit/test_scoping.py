@@ -18,8 +18,9 @@ from tests.support.system import APP_IDS
 ROOT = Path(__file__).resolve().parents[2]
 # The operator console replays a dead letter to the topic it came from.
 REPLAYER = "storefront"
-# Every component file: local, the variants laid over them, and the cluster's.
-COMPONENT_FILES = sorted([*ROOT.glob("components/**/*.yaml"), *ROOT.glob("k8s/base/dapr/*.yaml")])
+# Every component file: local and the variants laid over them. The cluster uses the same
+# files with its own secret store and namespace (tests/k8s/test_consistency.py).
+COMPONENT_FILES = sorted(ROOT.glob("components/**/*.yaml"))
 TEXT_SUFFIXES = {".yaml", ".yml", ".sh", ".py", ".js", ".go", ".env", ".json", ".conf", ".md", ""}
 SECRET_REF = {"secretKeyRef": {"name": "redis", "key": "password"}}
 
@@ -100,12 +101,12 @@ def test_an_app_hears_only_the_topics_it_subscribes_to(path: Path, component: di
 def test_each_sidecar_publishes_on_the_outbox_only_to_its_own_internal_topic(
     path: Path, component: dict[str, Any]
 ) -> None:
-    # daprd names the internal topic <namespace><app-id><topic>outbox.
-    namespace = "eda-shop" if "k8s" in path.parts else "default"
+    # daprd names the internal topic <namespace><app-id><topic>outbox; the namespace is
+    # `default` outside Kubernetes.
     default_stores = sorted((ROOT / "components").glob("*-store.yaml"))
     stores = [c for _, c in components(default_stores) if "outboxPublishTopic" in metadata(c)]
     internal = {
-        app: {f"{namespace}{app}{metadata(store)['outboxPublishTopic']['value']}outbox"}
+        app: {f"default{app}{metadata(store)['outboxPublishTopic']['value']}outbox"}
         for store in stores
         for app in store["scopes"]
     }
@@ -121,9 +122,8 @@ def test_every_component_is_scoped_and_every_redis_one_reads_its_password_from_a
     assert component["scopes"], "a component without scopes is loaded by every app"
     if not component["spec"]["type"].endswith(".redis"):
         return
-    store = "kubernetes" if "k8s" in path.parts else "local-secrets"
     assert metadata(component)["redisPassword"] == {"name": "redisPassword", **SECRET_REF}
-    assert component["auth"] == {"secretStore": store}
+    assert component["auth"] == {"secretStore": "local-secrets"}
 
 
 def test_the_local_secret_store_reads_a_file_named_by_the_environment() -> None:
