@@ -64,9 +64,13 @@ cat <<INFO
     try:  dapr invoke --app-id orders --method orders --verb POST \\
             --data '{"customer_id": "c-1", "items": [{"sku": "tea-sencha", "quantity": 2}]}'
 INFO
-# The CLI makes a process group of its own, so Ctrl-C at the terminal (SIGINT to this
-# script's group) would not reach it: pass the signal on, then wait for it to stop.
+# The sidecars' lines go to their files alone (dapr.yaml); their warnings and errors come
+# to this terminal too, among the apps' own lines, until the CLI stops.
+started=$(date +%Y%m%d%H%M%S)
 dapr run -f . &
 dapr_pid=$!
+SIDECARS=warnings SINCE="$started" UNTIL="$dapr_pid" tools/logs.sh &
+# The CLI makes a process group of its own, so Ctrl-C at the terminal (SIGINT to this
+# script's group) would not reach it: pass the signal on, then wait for it to stop.
 trap 'kill -INT "$dapr_pid" 2>/dev/null || true' INT TERM
 wait "$dapr_pid" || wait "$dapr_pid" || true

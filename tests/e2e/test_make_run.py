@@ -194,10 +194,20 @@ def test_redis_wants_the_password_made_on_the_first_start_and_the_sidecars_liste
             assert addresses and all(address.is_loopback for address in addresses), (port, addresses)
 
 
-def test_make_logs_follows_the_lines_of_every_app(make_run: Process, tmp_path: Path) -> None:
-    logs = Process("make-logs", ["make", "logs"], tmp_path, env=ENV, cwd=ROOT)
+def test_make_run_shows_the_apps_lines_and_of_the_sidecars_only_their_warnings(make_run: Process) -> None:
+    """A sidecar's info lines go to its file alone, which `make logs SIDECARS=1` follows."""
+    shown = lambda: make_run.log_path.read_text()
+    wait_until(lambda: all(re.search(rf'"app": ?"{app}"', shown()) for app in APPS), timeout=20)
+    assert " level=info " not in shown()
+
+
+@pytest.mark.parametrize("sidecars", [False, True], ids=["apps", "and sidecars"])
+def test_make_logs_follows_the_lines_of_every_app(make_run: Process, tmp_path: Path, sidecars: bool) -> None:
+    argv = ["make", "logs", *(["SIDECARS=1"] if sidecars else [])]
+    logs = Process("make-logs", argv, tmp_path, env=ENV, cwd=ROOT)
     try:
         labels = [f"{app:<20} | " for app in APPS]
+        labels += [f"{app + '-daprd':<20} | " for app in APPS if sidecars]
         wait_until(lambda: all(label in logs.log_path.read_text() for label in labels), timeout=20)
     finally:
         if logs.alive():
