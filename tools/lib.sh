@@ -9,8 +9,8 @@ timed() {  # timed LABEL COMMAND...: run a step and say how long it took
   printf '    %s: done in %ss\n' "$label" $((SECONDS - start))
 }
 
-version_of() {  # version_of BINARY ARGS...: the first x.y.z the binary prints, or nothing
-  [ -x "$1" ] && "$@" 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n1 || true
+version_of() {  # version_of BINARY ARGS...: the first x.y.z the binary prints (on either stream), or nothing
+  [ -x "$1" ] && "$@" 2>&1 | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n1 || true
 }
 
 need_go() {  # need_go MODULE_DIR WHAT: fail, saying how to get Go, if it is missing
