@@ -49,7 +49,7 @@ test-brokers: setup  ## the saga suite on RabbitMQ, MQTT, Kafka and PostgreSQL (
 	  pytest tests/integration/test_saga.py --variant "$$variant" $(PYTEST_ARGS); \
 	done
 
-cluster: setup-cluster  ## eda-shop on a private single-node Kubernetes cluster with the Dapr control plane (README: Kubernetes)
+cluster: setup-cluster  ## eda-shop on a private single-node Kubernetes cluster with the Dapr control plane (docs/kubernetes.md)
 	@tools/cluster.sh up
 
 cluster-down:  ## stop the cluster of `make cluster`; nothing it started stays running or mounted

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A private single-node Kubernetes cluster with the Dapr control plane, and eda-shop on it
-# as the README's "Kubernetes" section deploys it.
+# as docs/kubernetes.md deploys it.
 #   tools/cluster.sh up     start what is not running, then install Dapr and deploy (again)
 #   tools/cluster.sh down   stop everything `up` started; nothing stays running or mounted
 # The daemons (containerd, etcd, the API server, controller manager, scheduler, kubelet,
@@ -315,7 +315,7 @@ YAML
   kubectl -n kube-system rollout status deployment/coredns --timeout 120s >/dev/null
 }
 
-# README step 2, from the chart in the pinned module, with the images tools/images.sh
+# docs/kubernetes.md step 2, from the chart in the pinned module, with the images tools/images.sh
 # built and no volumes (this cluster has no storage provisioner).
 install_dapr() {
   helm upgrade --install dapr "$DAPR_CHART" \
@@ -328,7 +328,7 @@ install_dapr() {
     >/dev/null
 }
 
-# README steps 3 and 4, as written; the secrets once, so a second `up` keeps them.
+# docs/kubernetes.md steps 3 and 4, as written; the secrets once, so a second `up` keeps them.
 deploy() {
   cd "$root"
   kubectl apply -f k8s/base/namespace.yaml
@@ -369,7 +369,7 @@ up() {
     kubeconfig   export KUBECONFIG=$KUBECONFIG
     kubectl      $bin/kubectl (export PATH=$bin:\$PATH)
     storefront   kubectl -n eda-shop port-forward service/storefront 8080:80, then http://127.0.0.1:8080
-                 (the README's Kubernetes section, step 5)
+                 (docs/kubernetes.md, step 5)
     logs         $logs/ (the daemons); kubectl -n eda-shop logs deployment/orders -c daprd
     stop         make cluster-down
 INFO

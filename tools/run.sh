@@ -22,7 +22,7 @@ fi
 # without it. The operator token opens the storefront's operator console. Each is made
 # on the first start that lacks it, kept (readable by this user only) in .run/.
 # No Dapr API token locally: the sidecars listen on loopback only, and the Dapr CLI's
-# `dapr invoke` and `dapr publish`, which this README uses, cannot send one.
+# `dapr invoke` and `dapr publish`, which docs/running-locally.md uses, cannot send one.
 secrets="$root/.run/secrets.env"
 mkdir -p "$(dirname "$secrets")"
 for name in APP_API_TOKEN OPERATOR_TOKEN; do

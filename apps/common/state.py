@@ -64,7 +64,7 @@ class State(Protocol):
     async def write_and_announce(self, key: str, data: str, etag: str | None, event: Event) -> None:
         """Write `data` (if the key still has `etag`) and announce `event`, both or
         neither; ConcurrencyError if the key changed, whose event Redis publishes all the
-        same (no rollback: README). With no `etag`, the write replaces whatever the key
+        same (no rollback: docs/runtime-facts.md). With no `etag`, the write replaces whatever the key
         holds: Dapr 1.18 cannot make a transaction's write create-only (both pinned by
         tests/integration/test_state.py)."""
 

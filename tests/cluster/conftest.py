@@ -1,5 +1,5 @@
 """The live-cluster tier: eda-shop on the cluster `make cluster` runs, deployed by the
-README's Kubernetes steps and driven as its step 5 says. `make test-cluster` starts that
+Kubernetes steps of docs/kubernetes.md and driven as its step 5 says. `make test-cluster` starts that
 cluster afresh first, so no test meets what a user did on it. Without a cluster every test
 fails with the command that starts one: nothing here skips."""
 

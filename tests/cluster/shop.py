@@ -1,4 +1,4 @@
-"""eda-shop on the live cluster of `make cluster`, reached as the README's step 5 reaches
+"""eda-shop on the live cluster of `make cluster`, reached as step 5 of docs/kubernetes.md reaches
 it: `kubectl port-forward`, then plain HTTP on loopback.
 
 The apps listen on loopback inside their pods, so a port-forward is the only way in from

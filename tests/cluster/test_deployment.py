@@ -1,4 +1,4 @@
-"""What README steps 2-4 made on the live cluster: every app with the daprd the pinned
+"""What steps 2-4 of docs/kubernetes.md made on the live cluster: every app with the daprd the pinned
 chart's injector added, and the tokens that keep the app and its sidecar to each other."""
 
 import json

@@ -1,4 +1,4 @@
-"""The saga on the live cluster: README step 5 as written, a declined payment, poison in
+"""The saga on the live cluster: step 5 of docs/kubernetes.md as written, a declined payment, poison in
 the operator console (closed to customers)."""
 
 import json
@@ -18,7 +18,7 @@ README_PORT = "8080"
 
 
 def test_readme_step_5_as_written_places_an_order_that_ships(eda_shop: Shop, forwards: Path) -> None:
-    """The README's port-forward and curl, on a free port instead of its 8080."""
+    """Step 5's port-forward and curl, on a free port instead of its 8080."""
     port = str(free_port())
     (forward,) = commands("kubectl -n eda-shop port-forward")
     (place, *_) = commands("curl -si -X POST")

@@ -152,8 +152,8 @@ def test_dapr_publish_of_something_that_is_no_order_ends_in_the_dead_letters(mak
 
 
 def dead_letters_as_the_readme_asks() -> list[dict[str, Any]]:
-    """The README's curl to the operator console, with the operator token `make run` made."""
-    (command,) = re.findall(r"^(curl .*/deadletters)$", (ROOT / "README.md").read_text(), re.MULTILINE)
+    """The curl to the operator console in docs/running-locally.md, with the operator token `make run` made."""
+    (command,) = re.findall(r"^(curl .*/deadletters)$", (ROOT / "docs" / "running-locally.md").read_text(), re.MULTILINE)
     done = subprocess.run(["bash", "-c", command], cwd=ROOT, check=True, capture_output=True, text=True, timeout=30)
     return json.loads(done.stdout)
 
@@ -184,8 +184,8 @@ def test_redis_wants_the_password_made_on_the_first_start_and_the_sidecars_liste
     assert SECRETS.stat().st_mode & 0o777 == 0o600
     with pytest.raises(redis.AuthenticationError):
         redis.Redis(port=REDIS_PORT).ping()
-    # The README's way to reach it with redis-cli.
-    (command,) = re.findall(r"`(REDISCLI_AUTH=.*redis-cli -p 6380)`", (ROOT / "README.md").read_text())
+    # docs/running-locally.md's way to reach it with redis-cli.
+    (command,) = re.findall(r"`(REDISCLI_AUTH=.*redis-cli -p 6380)`", (ROOT / "docs" / "running-locally.md").read_text())
     pong = subprocess.run(["bash", "-c", f"{command} ping"], cwd=ROOT, check=False, capture_output=True, text=True, timeout=30)
     assert pong.stdout.strip() == "PONG", pong.stderr
     for _, http_port in APPS.values():
@@ -243,7 +243,7 @@ def test_the_order_is_one_trace_of_all_six_apps_in_the_zipkin_make_run_starts(ma
         return {span["localEndpoint"]["serviceName"] for trace in found.json() for span in trace}
 
     wait_until(lambda: services_in_its_trace() >= set(APPS), timeout=30)
-    assert requests.get(f"{ZIPKIN}/zipkin/", timeout=5).status_code == 200  # the UI the README opens
+    assert requests.get(f"{ZIPKIN}/zipkin/", timeout=5).status_code == 200  # the UI docs/running-locally.md opens
 
 
 def test_ctrl_c_stops_everything_and_make_down_finds_nothing_left(make_run: Process) -> None:

@@ -112,7 +112,7 @@ def test_every_app_wants_the_app_token_on_every_route_but_its_health_check(syste
             if path == "/healthz":
                 continue  # open to all, above (shipping's and notifications' documents list it)
             if app_id == "storefront" and not path.startswith("/events/") and path != "/metrics":
-                continue  # the shop's front door (README: Who may call whom)
+                continue  # the shop's front door (docs/security.md)
             for headers in ({}, {"dapr-api-token": "x" * 64}):
                 answer: Any = requests.request(method, f"{app.url}{path}", headers=headers, timeout=TIMEOUT)
                 assert answer.status_code == 401, f"{app_id} {method} {path}: {answer.status_code}"

@@ -93,7 +93,7 @@ def test_on_redis_a_refused_write_is_announced_all_the_same(orders_api: None) ->
     """Dapr runs a transaction on Redis as MULTI/EXEC, which has no rollback: the write
     whose ETag is stale fails, the outbox's own record in the same transaction does not,
     so the event of a write that never happened is published. This pins that limit; the
-    README ('Four facts of the runtime') says how the apps live with it."""
+    docs/runtime-facts.md says how the apps live with it."""
     key = f"order/{uuid4().hex}"
     refused, _ = asyncio.run(writes(key))
     assert refused

@@ -1,20 +1,17 @@
-"""The commands of the README's "Kubernetes" section, so the tests run them as written."""
+"""The commands of docs/kubernetes.md, so the tests run them as written."""
 
 import re
 
 from tests.k8s.tools import ROOT
 
 
-def section() -> str:
-    text = (ROOT / "README.md").read_text()
-    start = text.index("\n## Kubernetes\n")
-    end = text.find("\n## ", start + 1)
-    return text[start:] if end == -1 else text[start:end]
+def doc() -> str:
+    return (ROOT / "docs" / "kubernetes.md").read_text()
 
 
 def blocks() -> list[str]:
-    """The section's shell blocks, in order."""
-    return re.findall(r"```sh\n(.*?)```", section(), re.DOTALL)
+    """Its shell blocks, in order."""
+    return re.findall(r"```sh\n(.*?)```", doc(), re.DOTALL)
 
 
 def block_with(command: str) -> str:
@@ -24,7 +21,7 @@ def block_with(command: str) -> str:
 
 
 def commands(prefix: str) -> list[str]:
-    """Every command of the section that starts with `prefix`, its continuation lines
+    """Every command of it that starts with `prefix`, its continuation lines
     joined and its comment left out."""
     joined = (re.sub(r"\\\n\s*", "", block) for block in blocks())
     lines = (line.split("#")[0].strip() for block in joined for line in block.splitlines())

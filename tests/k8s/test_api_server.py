@@ -1,9 +1,9 @@
 """The deployment on a real API server (kube-apiserver and etcd at the pinned release,
 started privately on loopback): the Dapr CRDs installed from the pinned Dapr, the
-README's namespace and secrets created as written, and each of the README's
+docs/kubernetes.md's namespace and secrets created as written, and each of docs/kubernetes.md's
 `kubectl apply -k` run as a server-side dry run, through validation and admission
 (Pod Security at the namespace's `restricted` level) without a warning; and each app's
-pod, with the sidecar that the pinned Dapr's injector adds when installed as the README
+pod, with the sidecar that the pinned Dapr's injector adds when installed as docs/kubernetes.md
 says, admitted too."""
 
 import json
@@ -33,7 +33,7 @@ from tests.k8s.tools import ROOT, binary, dapr_module_dir, run
 
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
-    """The private API server with the Dapr CRDs and the README's step 3 done."""
+    """The private API server with the Dapr CRDs and docs/kubernetes.md's step 3 done."""
     workdir, logs = tmp_path_factory.mktemp("apiserver"), tmp_path_factory.mktemp("logs")
     with api_server(workdir, logs) as server:
         install_crds(server, dapr_module_dir() / "charts" / "dapr" / "crds")
@@ -113,8 +113,8 @@ SIDECAR_VALUES = (
 
 
 def injector_values() -> dict[str, Any]:
-    """The injector's Helm values as the README installs it: the pinned chart's defaults
-    with the README's `--set dapr_sidecar_injector.*` on top."""
+    """The injector's Helm values as docs/kubernetes.md installs it: the pinned chart's defaults
+    with docs/kubernetes.md's `--set dapr_sidecar_injector.*` on top."""
     chart = dapr_module_dir() / "charts" / "dapr" / "charts" / "dapr_sidecar_injector"
     values = yaml.safe_load((chart / "values.yaml").read_text())
     install = readme.block_with("helm upgrade --install dapr")
@@ -160,7 +160,7 @@ def test_every_pod_with_its_sidecar_passes_admission(overlay: str, cluster: ApiS
 
 
 def test_without_the_readmes_injector_setting_the_sidecar_is_refused(cluster: ApiServer) -> None:
-    """Why the README sets sidecarDropALLCapabilities: the chart's default is refused."""
+    """Why docs/kubernetes.md sets sidecarDropALLCapabilities: the chart's default is refused."""
     objects = render(ROOT / "k8s")
     create_service_accounts(cluster, objects)
     values = {**injector_values(), "sidecarDropALLCapabilities": False}

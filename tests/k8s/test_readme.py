@@ -1,4 +1,4 @@
-"""The README's Kubernetes steps that no test here can run (no container engine, no
+"""The Kubernetes steps of docs/kubernetes.md that no test here can run (no container engine, no
 Helm, no cluster) still name exactly what the project has: every app's image and
 Dockerfile, every app in each loop, and Helm settings the pinned Dapr chart has."""
 
@@ -64,7 +64,7 @@ def test_the_readme_installs_the_pinned_dapr_with_settings_its_chart_has() -> No
 
 def test_make_cluster_deploys_by_the_readmes_steps_as_written() -> None:
     """tools/cluster.sh runs steps 3 and 4 word for word, and step 2 with every setting the
-    README gives (plus what a cluster without a registry needs)."""
+    docs/kubernetes.md gives (plus what a cluster without a registry needs)."""
     script = (ROOT / "tools" / "cluster.sh").read_text()
     steps = [
         "kubectl apply -f k8s/base/namespace.yaml",

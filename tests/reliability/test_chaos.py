@@ -1,7 +1,7 @@
 """make chaos, small: orders placed while an app, a sidecar and Redis are SIGKILLed and
 restarted, three times each but Redis's once; every order must end shipped or cancelled,
 once. make chaos's black holes are left out: a delivery that fails for all of a 30 s hole
-outlasts the inbound retries and is dead-lettered (README: Chaos)."""
+outlasts the inbound retries and is dead-lettered (docs/reliability.md: Chaos)."""
 
 from pathlib import Path
 

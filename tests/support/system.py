@@ -44,7 +44,7 @@ HOSTILE_PORTS = numbered(app=8600, dapr_http=3300, dapr_grpc=4300, metrics=9600)
 # One order in five fails its first charge: every test runs through gateway retries.
 TRANSIENT_FAILURE_PERCENT = 20
 # Every sidecar sends the app token to its app and wants the Dapr token from it: the
-# tests call the apps and the sidecars with these, as the README says a client must.
+# tests call the apps and the sidecars with these, as docs/security.md says a client must.
 APP_API_TOKEN = secrets.token_hex(32)
 DAPR_API_TOKEN = secrets.token_hex(32)
 TOKENS = {"APP_API_TOKEN": APP_API_TOKEN, "DAPR_API_TOKEN": DAPR_API_TOKEN}

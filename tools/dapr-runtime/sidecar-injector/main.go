@@ -2,7 +2,7 @@
 // the Pod as JSON on stdin, the Pod as the injector would let it through on stdout.
 // Its flags are the values of the Dapr Helm chart's injector that shape the sidecar,
 // under the chart's own names, so tests/k8s can put the pods that a control plane
-// installed as the README says would run before a real API server. It contacts nothing.
+// installed as docs/kubernetes.md says would run before a real API server. It contacts nothing.
 package main
 
 import (
