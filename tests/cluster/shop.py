@@ -164,8 +164,16 @@ class Shop:
         return self._get(self._orders, f"/orders/{order_id}", {"dapr-api-token": self._tokens["orders"]})
 
     def settled(self, order_id: str, timeout: float = 60) -> dict[str, Any]:
-        """The order once the saga is done with it (shipped or cancelled)."""
-        return wait_until(lambda: (o := self.order(order_id)) and o["status"] in SETTLED and o, timeout, every=0.5)
+        """The order once the saga is done with it (shipped or cancelled); if it never is,
+        the failure tells where it stopped and what the dead letters hold."""
+        try:
+            return wait_until(lambda: (o := self.order(order_id)) and o["status"] in SETTLED and o, timeout, every=0.5)
+        except AssertionError:
+            letters = [(letter["type"], letter["topic"], letter["id"]) for letter in self.dead_letters()]
+            pytest.fail(
+                f"order {order_id} did not end in {timeout}s: {self.order(order_id)}; "
+                f"history {self.history(order_id)}; dead letters {letters}"
+            )
 
     def history(self, order_id: str) -> list[str]:
         """The types of the order's events, oldest first, as the storefront shows them."""

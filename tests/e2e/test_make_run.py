@@ -184,8 +184,8 @@ def test_redis_wants_the_password_made_on_the_first_start_and_the_sidecars_liste
     assert SECRETS.stat().st_mode & 0o777 == 0o600
     with pytest.raises(redis.AuthenticationError):
         redis.Redis(port=REDIS_PORT).ping()
-    # docs/running-locally.md's way to reach it with redis-cli.
-    (command,) = re.findall(r"`(REDISCLI_AUTH=.*redis-cli -p 6380)`", (ROOT / "docs" / "running-locally.md").read_text())
+    # docs/security.md's way to reach it with redis-cli.
+    (command,) = re.findall(r"`(REDISCLI_AUTH=.*redis-cli -p 6380)`", (ROOT / "docs" / "security.md").read_text())
     pong = subprocess.run(["bash", "-c", f"{command} ping"], cwd=ROOT, check=False, capture_output=True, text=True, timeout=30)
     assert pong.stdout.strip() == "PONG", pong.stderr
     for _, http_port in APPS.values():
