@@ -34,7 +34,7 @@ from tqdm import tqdm
 from bench.load import at_rate
 from bench.stats import percentile
 from contracts.names import EventType
-from payments.handlers import BLOCKED_PREFIX
+from payments.decisions import BLOCKED_PREFIX
 from payments.settings import Settings as PaymentsSettings
 
 KINDS = ("in-stock", "out-of-stock", "declined")

@@ -68,11 +68,6 @@ def event_endpoint(
     return endpoint
 
 
-def event_path(model: type[Event]) -> str:
-    """The endpoint an event type is routed to: order.placed -> /events/order-placed."""
-    return "/events/" + model.type.replace(".", "-")
-
-
 async def unrouted_event(request: Request) -> DaprAnswer:
     """The default route: a fact this app does not act on.
 

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 
 from common.apps import MAX_BODY_BYTES, add_health_route, only_from_the_sidecar
-from common.delivery import event_endpoint, event_path, unrouted_event
+from common.delivery import event_endpoint, unrouted_event
 from common.logs import configure_logging
 from common.metrics import add_metrics_route
 from common.state import DaprState
@@ -60,12 +60,11 @@ def create_app(settings: Settings | None = None, service: InventoryService | Non
     only_from_the_sidecar(app, settings.app_api_token)
     app.get("/stock")(list_stock)
     app.get("/stock/{sku}")(get_stock)
-    # Paths named by the routing rules in components/subscriptions.yaml.
-    app.post(event_path(OrderPlaced))(event_endpoint(OrderPlaced, InventoryService.order_placed))
-    app.post(event_path(PaymentFailed))(event_endpoint(PaymentFailed, InventoryService.payment_failed))
-    app.post(event_path(ShipmentScheduled))(
-        event_endpoint(ShipmentScheduled, InventoryService.shipment_scheduled)
-    )
+    # Which event goes to which handler, on the paths the routing rules of
+    # components/subscriptions.yaml name; facts outside them take the default route.
+    app.post("/events/order-placed")(event_endpoint(OrderPlaced, InventoryService.order_placed))
+    app.post("/events/payment-failed")(event_endpoint(PaymentFailed, InventoryService.payment_failed))
+    app.post("/events/shipment-scheduled")(event_endpoint(ShipmentScheduled, InventoryService.shipment_scheduled))
     app.post("/events/unrouted")(unrouted_event)
     return app
 

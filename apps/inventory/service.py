@@ -10,7 +10,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from common.delivery import Outcome
 from common.state import ConcurrencyError, Versioned
 from contracts.events import CloudEvent, OrderPlaced, PaymentFailed, ShipmentScheduled
-from inventory import handlers
+from inventory import decisions
 from inventory.model import CatalogueEntry, StockLevel
 from inventory.store import StockStore
 
@@ -59,7 +59,7 @@ class InventoryService:
                     log.info("order answered before; nothing to do", extra={"order_id": order.order_id})
                     return Outcome.SUCCESS
                 stored = await self._store.levels(line.sku for line in order.items)
-                plan = handlers.plan_reservation(order, _values(stored))
+                plan = decisions.plan_reservation(order, _values(stored))
                 try:
                     await self._write(plan.changes, stored)
                     await self._store.save_reservation(order.order_id, plan.answer, etag=None, announce=plan.outcome)
@@ -80,7 +80,7 @@ class InventoryService:
             reserved = stored.value.reserved
             async with self._writing(line.sku for line in reserved.items):
                 levels = await self._store.levels(line.sku for line in reserved.items)
-                changes, released = handlers.plan_release(reserved, _values(levels))
+                changes, released = decisions.plan_release(reserved, _values(levels))
                 try:
                     await self._write(changes, levels)
                     done = stored.value.model_copy(update={"released": True})
@@ -102,7 +102,7 @@ class InventoryService:
                     return Outcome.SUCCESS
                 levels = await self._store.levels(line.sku for line in event.data.items)
                 try:
-                    await self._write(handlers.plan_shipment(order_id, _values(levels)), levels)
+                    await self._write(decisions.plan_shipment(order_id, _values(levels)), levels)
                     done = stored.value.model_copy(update={"shipped": True})
                     await self._store.save_reservation(order_id, done, stored.etag)
                 except ConcurrencyError:
@@ -111,7 +111,7 @@ class InventoryService:
                 return Outcome.SUCCESS
         return _conflicted(order_id)
 
-    async def _write(self, changes: handlers.Changes, read: Mapping[str, Versioned[StockLevel]]) -> None:
+    async def _write(self, changes: decisions.Changes, read: Mapping[str, Versioned[StockLevel]]) -> None:
         # One SKU at a time, in a fixed order; a conflict restarts the caller from a fresh
         # read, which sees the holds this attempt has already written.
         for sku in sorted(changes):

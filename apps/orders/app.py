@@ -7,13 +7,19 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response, status
 
 from common.apps import MAX_BODY_BYTES, add_health_route, only_from_the_sidecar
-from common.delivery import event_endpoint, event_path, unrouted_event
+from common.delivery import event_endpoint, unrouted_event
 from common.logs import configure_logging
 from common.metrics import add_metrics_route
 from common.state import DaprState
 from common.tracing import about_order, dapr_client, trace_requests
+from contracts.events import (
+    PaymentFailed,
+    PaymentSucceeded,
+    ShipmentScheduled,
+    StockRejected,
+    StockReserved,
+)
 from contracts.names import ORDERS_STORE
-from orders.handlers import HEARD
 from orders.model import Fact, Order, OrderAccepted, PlaceOrder
 from orders.service import OrdersService
 from orders.settings import Settings
@@ -44,9 +50,13 @@ def create_app(settings: Settings | None = None, service: OrdersService | None =
     app.post("/orders", status_code=status.HTTP_202_ACCEPTED)(place_order)
     app.get("/orders/{order_id}")(get_order)
     app.get("/orders/{order_id}/events")(get_order_events)
-    # Paths named by the routing rules in components/subscriptions.yaml.
-    for model in HEARD:
-        app.post(event_path(model))(event_endpoint(model, OrdersService.record))
+    # Which event goes to which handler, on the paths the routing rules of
+    # components/subscriptions.yaml name; facts outside them take the default route.
+    app.post("/events/stock-reserved")(event_endpoint(StockReserved, OrdersService.record))
+    app.post("/events/stock-rejected")(event_endpoint(StockRejected, OrdersService.record))
+    app.post("/events/payment-succeeded")(event_endpoint(PaymentSucceeded, OrdersService.record))
+    app.post("/events/payment-failed")(event_endpoint(PaymentFailed, OrdersService.record))
+    app.post("/events/shipment-scheduled")(event_endpoint(ShipmentScheduled, OrdersService.record))
     app.post("/events/unrouted")(unrouted_event)
     return app
 

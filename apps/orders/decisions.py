@@ -11,11 +11,6 @@ from contracts.events import (
     OrderCancelled,
     OrderConfirmed,
     OrderPlaced,
-    PaymentFailed,
-    PaymentSucceeded,
-    ShipmentScheduled,
-    StockRejected,
-    StockReserved,
 )
 from contracts.names import EventType
 from orders.model import Fact, Order, OrderRecord, OrderStatus, PlaceOrder, takes
@@ -60,9 +55,6 @@ _TRANSITIONS: dict[EventType, Callable[[Any], dict[str, Any]]] = {
     EventType.PAYMENT_FAILED: lambda e: {"status": OrderStatus.CANCELLED, "reason": e.reason},
     EventType.SHIPMENT_SCHEDULED: lambda e: {"status": OrderStatus.SHIPPED, "shipment_id": e.shipment_id},
 }
-HEARD: tuple[type[Event], ...] = (
-    StockReserved, StockRejected, PaymentSucceeded, PaymentFailed, ShipmentScheduled,
-)
 
 
 def _move(order: Order, event: Event) -> Order | None:

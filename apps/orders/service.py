@@ -8,7 +8,7 @@ from uuid import uuid4
 from common.delivery import Outcome
 from common.state import ConcurrencyError
 from contracts.events import CloudEvent
-from orders import handlers
+from orders import decisions
 from orders.model import Fact, Order, PlaceOrder
 from orders.store import OrderStore
 
@@ -29,7 +29,7 @@ class OrdersService:
         stored = await self._store.get(order_id)
         if stored is not None:  # a repeated Idempotency-Key: the first order stands
             return stored.value.view
-        record, placed = handlers.place_order(order_id, command)
+        record, placed = decisions.place_order(order_id, command)
         await self._store.save(record, etag=None, announce=placed)
         log.info("order placed", extra={"order_id": order_id})
         return record.view
@@ -50,7 +50,7 @@ class OrdersService:
             if stored is None:
                 log.warning("dropping an event about an unknown order", extra=context)
                 return Outcome.DROP
-            decision = handlers.record(stored.value, event.id, event.data)
+            decision = decisions.record(stored.value, event.id, event.data)
             if decision is None:
                 log.info("ignoring a late or duplicate event", extra=context)
                 return Outcome.SUCCESS

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 
 from common.apps import MAX_BODY_BYTES, add_health_route, only_from_the_sidecar
-from common.delivery import event_endpoint, event_path, unrouted_event
+from common.delivery import event_endpoint, unrouted_event
 from common.logs import configure_logging
 from common.metrics import add_metrics_route
 from common.state import DaprState
@@ -45,8 +45,9 @@ def create_app(settings: Settings | None = None, service: PaymentsService | None
     add_metrics_route(app)
     only_from_the_sidecar(app, settings.app_api_token)
     app.get("/payments/{order_id}")(get_payment)
-    # Paths named by the routing rules in components/subscriptions.yaml.
-    app.post(event_path(StockReserved))(event_endpoint(StockReserved, PaymentsService.stock_reserved))
+    # Which event goes to which handler, on the paths the routing rules of
+    # components/subscriptions.yaml name; facts outside them take the default route.
+    app.post("/events/stock-reserved")(event_endpoint(StockReserved, PaymentsService.stock_reserved))
     app.post("/events/unrouted")(unrouted_event)
     return app
 

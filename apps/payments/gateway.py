@@ -5,7 +5,7 @@ from collections import Counter
 from uuid import uuid4
 
 from common.state import State
-from payments import handlers
+from payments import decisions
 from payments.model import Charge
 
 
@@ -22,14 +22,14 @@ class Gateway:
 
     async def charge(self, order_id: str, customer_id: str, amount_cents: int) -> Charge:
         self._attempts[order_id] += 1
-        if handlers.fails_transiently(order_id, self._attempts[order_id], self._transient_failure_percent):
+        if decisions.fails_transiently(order_id, self._attempts[order_id], self._transient_failure_percent):
             raise GatewayUnavailable(f"gateway timed out charging order {order_id}")
         del self._attempts[order_id]
         charge = Charge(
             order_id=order_id,
             payment_id=uuid4().hex,
             amount_cents=amount_cents,
-            declined=handlers.decline_reason(customer_id, amount_cents, self._limit_cents),
+            declined=decisions.decline_reason(customer_id, amount_cents, self._limit_cents),
         )
         key = f"gateway-ledger/{order_id}"
         if await self._ledger.create(key, charge.model_dump_json()):

@@ -4,7 +4,7 @@ import logging
 
 from common.delivery import Outcome
 from contracts.events import CloudEvent, StockReserved
-from payments import handlers
+from payments import decisions
 from payments.gateway import Gateway, GatewayUnavailable
 from payments.model import Payment
 from payments.store import PaymentStore
@@ -29,7 +29,7 @@ class PaymentsService:
             # Dapr redelivers under the resiliency policy's backoff (components/resiliency.yaml).
             log.warning("gateway unavailable; asking Dapr to retry", extra={**context, "reason": str(error)})
             return Outcome.RETRY
-        payment = handlers.payment_for(reserved, charge)
+        payment = decisions.payment_for(reserved, charge)
         await self._store.add(reserved.order_id, payment)
         log.info("payment %s", "succeeded" if payment.succeeded else "failed", extra=context)
         return Outcome.SUCCESS

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from uuid import uuid4
 
 import aiohttp
+from dapr.ext.fastapi import DaprApp
 from fastapi import Body, Depends, FastAPI, Header, HTTPException, Query, Request, status
 from fastapi import Path as PathParameter
 from fastapi.exceptions import RequestValidationError
@@ -24,8 +25,8 @@ from common.logs import configure_logging
 from common.metrics import add_metrics_route, metrics_of, type_label
 from common.state import DaprState
 from common.tracing import dapr_client, trace_requests
-from contracts.names import STOREFRONT_STORE
-from storefront import handlers
+from contracts.names import PUBSUB, STOREFRONT_STORE, Topic
+from storefront import decisions
 from storefront.invoke import Invoker
 from storefront.model import DeadLetter, Replay
 from storefront.operators import Operator
@@ -64,10 +65,11 @@ def create_app(
     add_health_route(app)
     add_metrics_route(app)
     # The page and its API are the shop's front door, for browsers (the operator console
-    # wants the operator token besides); only the event deliveries (and the metrics) must
-    # come from the sidecar.
+    # wants the operator token besides); only the event deliveries, the subscriptions and
+    # the metrics must come from the sidecar.
     only_from_the_sidecar(
-        app, settings.app_api_token, public=lambda path: not path.startswith("/events/") and path != "/metrics"
+        app, settings.app_api_token,
+        public=lambda path: not path.startswith("/events/") and path not in {"/dapr/subscribe", "/metrics"},
     )
     app.get("/", include_in_schema=False)(page)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -78,10 +80,23 @@ def create_app(
     app.get("/api/saga")(watch_saga)
     app.get("/deadletters")(list_dead_letters)
     app.post("/deadletters/{letter_id}/replay", status_code=status.HTTP_202_ACCEPTED)(replay_dead_letter)
-    # Paths named by the storefront's subscriptions in components/subscriptions.yaml.
-    app.post("/events/saga")(hear_saga_event)
-    app.post("/events/dead-letter")(receive_dead_letter)
+    subscribe(DaprApp(app))
     return app
+
+
+def subscribe(dapr: DaprApp) -> None:
+    """The storefront's subscriptions, served to its sidecar at GET /dapr/subscribe (the
+    other Python apps declare theirs in components/subscriptions.yaml): every fact of every
+    business topic to the live saga, and the dead letters to be kept. They come raw, so
+    that even bytes that were never a CloudEvent arrive, and have no dead-letter topic of
+    their own: the storefront keeps whatever it is given."""
+    for topic in sorted(set(Topic) - {Topic.DEAD_LETTERS}):
+        dapr.subscribe(PUBSUB, topic, route=f"/events/saga/{topic}", dead_letter_topic=Topic.DEAD_LETTERS)(
+            hear_saga_event
+        )
+    dapr.subscribe(PUBSUB, Topic.DEAD_LETTERS, metadata={"rawPayload": "true"}, route="/events/dead-letter")(
+        receive_dead_letter
+    )
 
 
 async def get_service(request: Request) -> StorefrontService:
@@ -176,7 +191,7 @@ async def replay_dead_letter(
     if letter is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no dead letter {letter_id}")
     data = replay.data if replay else None
-    if data is not None and (errors := handlers.correction_errors(letter.type, data)):
+    if data is not None and (errors := decisions.correction_errors(letter.type, data)):
         raise RequestValidationError([{**error, "loc": ("body", "data", *error["loc"])} for error in errors])
     try:
         return await service.replay(letter, data, operator)

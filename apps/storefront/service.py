@@ -8,7 +8,7 @@ from typing import Any
 from dapr.aio.clients import DaprClient
 
 from contracts.names import PUBSUB
-from storefront import handlers
+from storefront import decisions
 from storefront.model import DeadLetter
 from storefront.store import DeadLetterStore
 
@@ -25,7 +25,7 @@ class StorefrontService:
         self._client = client
 
     async def keep_dead_letter(self, delivery: dict[str, Any]) -> None:
-        letter = handlers.dead_letter(delivery)
+        letter = decisions.dead_letter(delivery)
         await self._store.put(letter)
         log.warning("kept a dead letter", extra={"event_id": letter.id, "event_type": str(letter.type)})
 
@@ -50,7 +50,7 @@ class StorefrontService:
             data_content_type="application/json",
             publish_metadata={"cloudevent.type": str(letter.type), "cloudevent.id": letter.id},
         )
-        changed = [] if data is None else handlers.changed_fields(letter.message.get("data"), data)
+        changed = [] if data is None else decisions.changed_fields(letter.message.get("data"), data)
         about = {"event_id": letter.id, "event_type": str(letter.type), "operator": operator, "changed_fields": changed}
         log.info("replayed a dead letter", extra=about)
         return await self._store.mark_replayed(letter.id, datetime.now(UTC))

@@ -6,7 +6,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from contracts.names import Topic
-from payments.handlers import fails_transiently
+from payments.decisions import fails_transiently
 from tests.integration.flows import TIMEOUT, TO_APP, place_order, publish, settled
 from tests.support.system import APP_IDS, TRANSIENT_FAILURE_PERCENT, System
 from tests.support.waiting import wait_until

@@ -4,7 +4,7 @@ fault isolation, scale-out, peak shaving, durable messages and retries."""
 from concurrent.futures import ThreadPoolExecutor
 
 from contracts.names import EventType, Topic
-from payments.handlers import fails_transiently
+from payments.decisions import fails_transiently
 from tests.integration.flows import SETTLED, TIMEOUT, order, place_order, settled, stock
 from tests.support.sidecars import AppWithSidecar, Ports
 from tests.support.system import TRANSIENT_FAILURE_PERCENT, System

@@ -5,7 +5,7 @@ from uuid import uuid4
 import requests
 
 from contracts.names import Topic
-from orders.handlers import rebuild
+from orders.decisions import rebuild
 from orders.model import Fact
 from tests.integration.flows import (
     AS_OPERATOR,
@@ -146,6 +146,6 @@ def test_events_of_unknown_type_or_no_cloudevent_at_all_are_dead_lettered(system
 def test_only_the_sidecar_may_call_an_app_and_only_the_app_its_sidecar(system: System) -> None:
     for app_id in ("orders", "inventory", "payments"):
         assert requests.get(f"{system[app_id].url}/openapi.json", timeout=TIMEOUT).status_code == 401, app_id
-    assert requests.post(f"{system['storefront'].url}/events/saga", json={}, timeout=TIMEOUT).status_code == 401
+    assert requests.post(f"{system['storefront'].url}/events/saga/orders", json={}, timeout=TIMEOUT).status_code == 401
     refused = requests.post(f"{system['orders'].dapr_url}/v1.0/invoke/orders/method/orders", json={}, timeout=TIMEOUT)
     assert refused.status_code == 401

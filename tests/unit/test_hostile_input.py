@@ -15,7 +15,7 @@ from orders.service import OrdersService
 from orders.settings import Settings
 from orders.store import OrderStore
 from storefront.app import create_app as create_storefront
-from storefront.handlers import MAX_KEPT_BYTES
+from storefront.decisions import MAX_KEPT_BYTES
 from storefront.service import StorefrontService
 from storefront.settings import Settings as StorefrontSettings
 from storefront.store import DeadLetterStore
@@ -123,4 +123,4 @@ def test_a_dead_letter_nested_too_deep_to_store_as_json_is_kept_as_text(storefro
 
 @pytest.mark.parametrize("body", [b"[" * 5000 + b"]" * 5000, b"not json", b"[1, 2]", b"\xff"])
 def test_the_saga_view_acknowledges_whatever_it_hears(storefront: TestClient, body: bytes) -> None:
-    assert storefront.post("/events/saga", content=body).json() == {"status": "SUCCESS"}
+    assert storefront.post("/events/saga/orders", content=body).json() == {"status": "SUCCESS"}

@@ -109,6 +109,6 @@ def test_metrics_need_the_app_api_token_even_on_the_storefront() -> None:
 
 def test_the_storefront_counts_the_saga_events_it_hears() -> None:
     with storefront(StorefrontSettings()) as client:
-        client.post("/events/saga", json=delivered(an_order(("tea", 1))))
+        client.post("/events/saga/orders", json=delivered(an_order(("tea", 1))))
 
         assert sample(client, "eda_events_handled_total", type="order.placed", outcome="success") == 1

@@ -9,7 +9,7 @@ from contracts.events import (
     StockRejected,
 )
 from contracts.names import EventType
-from orders import handlers
+from orders import decisions
 from orders.model import OrderRecord, OrderStatus, PlaceOrder, takes
 from tests.unit.events import reserved
 
@@ -37,13 +37,13 @@ def test_an_order_takes_only_facts_of_a_later_stage(status: OrderStatus, fact: E
     assert takes(status, fact) is taken
 
 
-def placed() -> tuple[OrderRecord, handlers.OrderPlaced]:
-    return handlers.place_order("o-1", PlaceOrder(customer_id="c-1", items=[{"sku": "tea", "quantity": 2}]))
+def placed() -> tuple[OrderRecord, decisions.OrderPlaced]:
+    return decisions.place_order("o-1", PlaceOrder(customer_id="c-1", items=[{"sku": "tea", "quantity": 2}]))
 
 
-def follow(record: OrderRecord, *events: handlers.Event) -> OrderRecord:
+def follow(record: OrderRecord, *events: decisions.Event) -> OrderRecord:
     for event in events:
-        decision = handlers.record(record, f"e-{event.type}", event)
+        decision = decisions.record(record, f"e-{event.type}", event)
         assert decision is not None, event
         record, _ = decision
     return record
@@ -60,7 +60,7 @@ def test_the_happy_path_ends_shipped_and_announces_the_confirmation() -> None:
     record, order = placed()
     record = follow(record, reserved(order))
     paid = PaymentSucceeded(order_id="o-1", customer_id="c-1", payment_id="p-1", amount_cents=2400, items=order.items)
-    decision = handlers.record(record, "e-paid", paid)
+    decision = decisions.record(record, "e-paid", paid)
     assert decision is not None
     record, announced = decision
     assert announced == OrderConfirmed(order_id="o-1", customer_id="c-1", amount_cents=2400)
@@ -75,9 +75,9 @@ def test_the_happy_path_ends_shipped_and_announces_the_confirmation() -> None:
         (PaymentFailed(order_id="o-1", customer_id="c-1", reason="payment_declined", detail="no", amount_cents=1), "payment_declined"),
     ],
 )
-def test_a_rejection_or_a_decline_cancels_and_announces_it(event: handlers.Event, reason: str) -> None:
+def test_a_rejection_or_a_decline_cancels_and_announces_it(event: decisions.Event, reason: str) -> None:
     record, _ = placed()
-    decision = handlers.record(record, "e-1", event)
+    decision = decisions.record(record, "e-1", event)
     assert decision is not None
     record, announced = decision
     assert (record.view.status, record.view.reason) == (S.CANCELLED, reason)
@@ -87,7 +87,7 @@ def test_a_rejection_or_a_decline_cancels_and_announces_it(event: handlers.Event
 def test_a_repeated_event_id_changes_nothing() -> None:
     record, order = placed()
     record = follow(record, reserved(order))
-    assert handlers.record(record, "e-stock.reserved", reserved(order)) is None
+    assert decisions.record(record, "e-stock.reserved", reserved(order)) is None
 
 
 def test_a_late_event_changes_nothing_even_with_a_new_id() -> None:
@@ -96,7 +96,7 @@ def test_a_late_event_changes_nothing_even_with_a_new_id() -> None:
     late = StockRejected(order_id="o-1", customer_id="c-1", reason="out_of_stock", skus=("tea",))
     shipped = ShipmentScheduled(order_id="o-1", customer_id="c-1", shipment_id="s-1", items=order.items)
     record = follow(record, shipped)
-    assert handlers.record(record, "e-late", late) is None
+    assert decisions.record(record, "e-late", late) is None
 
 
 def test_rebuilding_from_the_history_gives_the_stored_view() -> None:
@@ -106,20 +106,20 @@ def test_rebuilding_from_the_history_gives_the_stored_view() -> None:
         reserved(order),
         PaymentFailed(order_id="o-1", customer_id="c-1", reason="payment_declined", detail="no", amount_cents=1),
     )
-    assert handlers.rebuild(record.history) == record.view
+    assert decisions.rebuild(record.history) == record.view
 
 
 def test_a_shipment_that_overtook_its_payment_ships_the_order_and_confirms_it() -> None:
     record, order = placed()
     record = follow(record, reserved(order, amount_cents=2400))
     shipped = ShipmentScheduled(order_id="o-1", customer_id="c-1", shipment_id="s-1", items=order.items)
-    decision = handlers.record(record, "e-shipped", shipped)
+    decision = decisions.record(record, "e-shipped", shipped)
     assert decision is not None
     record, announced = decision
     assert record.view.status is S.SHIPPED
     assert announced == OrderConfirmed(order_id="o-1", customer_id="c-1", amount_cents=2400)
     paid = PaymentSucceeded(order_id="o-1", customer_id="c-1", payment_id="p-1", amount_cents=2400, items=order.items)
-    assert handlers.record(record, "e-paid", paid) is None  # late: it changes nothing
+    assert decisions.record(record, "e-paid", paid) is None  # late: it changes nothing
 
 
 def test_a_shipment_after_its_payment_announces_nothing_more() -> None:
@@ -127,14 +127,14 @@ def test_a_shipment_after_its_payment_announces_nothing_more() -> None:
     paid = PaymentSucceeded(order_id="o-1", customer_id="c-1", payment_id="p-1", amount_cents=2400, items=order.items)
     record = follow(record, reserved(order), paid)
     shipped = ShipmentScheduled(order_id="o-1", customer_id="c-1", shipment_id="s-1", items=order.items)
-    decision = handlers.record(record, "e-shipped", shipped)
+    decision = decisions.record(record, "e-shipped", shipped)
     assert decision is not None and decision[1] is None
 
 
 def test_a_payment_that_overtook_its_reservation_confirms_the_amount_charged() -> None:
     record, order = placed()
     paid = PaymentSucceeded(order_id="o-1", customer_id="c-1", payment_id="p-1", amount_cents=2400, items=order.items)
-    decision = handlers.record(record, "e-paid", paid)
+    decision = decisions.record(record, "e-paid", paid)
     assert decision is not None
     record, announced = decision
     assert (record.view.status, record.view.amount_cents) == (S.PAID, 2400)

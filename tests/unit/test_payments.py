@@ -4,7 +4,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from contracts.events import PaymentFailed, PaymentSucceeded
-from payments import handlers
+from payments import decisions
 from payments.app import create_app
 from payments.gateway import Gateway
 from payments.service import PaymentsService
@@ -17,17 +17,17 @@ LIMIT = 50_000
 
 
 def test_the_gateway_declines_blocked_customers_and_charges_over_the_limit() -> None:
-    assert handlers.decline_reason("c-1", LIMIT, LIMIT) is None
-    assert handlers.decline_reason("c-1", LIMIT + 1, LIMIT) is not None
-    assert handlers.decline_reason("blocked-7", 100, LIMIT) is not None
+    assert decisions.decline_reason("c-1", LIMIT, LIMIT) is None
+    assert decisions.decline_reason("c-1", LIMIT + 1, LIMIT) is not None
+    assert decisions.decline_reason("blocked-7", 100, LIMIT) is not None
 
 
 def test_transient_failures_hit_the_configured_share_of_orders_once() -> None:
     orders = [f"o-{n}" for n in range(1000)]
-    failing = [o for o in orders if handlers.fails_transiently(o, attempt=1, percent=30)]
+    failing = [o for o in orders if decisions.fails_transiently(o, attempt=1, percent=30)]
     assert 250 < len(failing) < 350
-    assert not any(handlers.fails_transiently(o, attempt=2, percent=30) for o in orders)
-    assert not any(handlers.fails_transiently(o, attempt=1, percent=0) for o in orders)
+    assert not any(decisions.fails_transiently(o, attempt=2, percent=30) for o in orders)
+    assert not any(decisions.fails_transiently(o, attempt=1, percent=0) for o in orders)
 
 
 def client_for(state: InMemoryState, transient_failure_percent: int = 0) -> TestClient:

@@ -1,5 +1,5 @@
 from contracts.events import OrderLine, StockRejected, StockReleased, StockReserved
-from inventory.handlers import hold, plan_release, plan_reservation, plan_shipment
+from inventory.decisions import hold, plan_release, plan_reservation, plan_shipment
 from inventory.model import StockLevel
 from tests.unit.events import an_order
 

@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 import yaml
+from fastapi.testclient import TestClient
 
 from contracts.names import OUTBOX_PUBSUB, PUBSUB, Topic
+from storefront.app import create_app as create_storefront
 from tests.support.scopes import scopes
 from tests.support.system import APP_IDS
 
@@ -52,9 +54,13 @@ def operations(action: str) -> dict[str, set[str]]:
 
 
 def declared_subscriptions() -> dict[str, set[str]]:
-    """What each app subscribes to: the Subscription YAML, and shipping's own (in code,
-    which the contract describes)."""
-    found: dict[str, set[str]] = {"shipping": operations("receive")["shipping"]}
+    """What each app subscribes to: the Subscription YAML, shipping's own (in code, which
+    the contract describes) and the storefront's (in code, served at GET /dapr/subscribe)."""
+    storefront = TestClient(create_storefront()).get("/dapr/subscribe").json()
+    found: dict[str, set[str]] = {
+        "shipping": operations("receive")["shipping"],
+        "storefront": {subscription["topic"] for subscription in storefront},
+    }
     for document in documents(ROOT / "components" / "subscriptions.yaml"):
         for app in document["scopes"]:
             found.setdefault(app, set()).add(document["spec"]["topic"])

@@ -28,15 +28,17 @@ def test_every_route_but_the_health_check_wants_the_app_token() -> None:
         assert client.get("/orders/o-1", headers={"dapr-api-token": TOKEN}).status_code == 404
 
 
-def test_the_storefront_page_is_public_but_its_event_deliveries_are_not() -> None:
+def test_the_storefront_page_is_public_but_its_event_deliveries_and_subscriptions_are_not() -> None:
     service = StorefrontService(DeadLetterStore(InMemoryState()), RecordingClient())  # type: ignore[arg-type]
     apps = StubApps({"stock": (200, [])})
     app = create_storefront(StorefrontSettings(app_api_token=TOKEN), service, apps)  # type: ignore[arg-type]
     with TestClient(app) as client:
         assert client.get("/").status_code == 200
         assert client.get("/api/products").status_code == 200
-        assert client.post("/events/saga", json={}).status_code == 401
-        assert client.post("/events/saga", json={}, headers={"dapr-api-token": TOKEN}).status_code == 200
+        assert client.post("/events/saga/orders", json={}).status_code == 401
+        assert client.post("/events/saga/orders", json={}, headers={"dapr-api-token": TOKEN}).status_code == 200
+        assert client.get("/dapr/subscribe").status_code == 401
+        assert client.get("/dapr/subscribe", headers={"dapr-api-token": TOKEN}).status_code == 200
 
 
 @pytest.mark.parametrize("token", ["changeme", "secret", "short"])

@@ -222,4 +222,4 @@ def test_an_order_goes_on_with_the_clients_idempotency_key_or_one_of_its_own(
 
 def test_every_saga_event_heard_is_acknowledged(client: TestClient) -> None:
     event = delivered(an_order(("tea", 1)))
-    assert client.post("/events/saga", json=event).json() == {"status": "SUCCESS"}
+    assert client.post("/events/saga/orders", json=event).json() == {"status": "SUCCESS"}

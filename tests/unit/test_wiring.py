@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import yaml
 from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
 
 from common.apps import MAX_BODY_BYTES
 from contracts.names import (
@@ -57,6 +58,12 @@ def documents(path: Path) -> list[dict[str, Any]]:
 def resources(kind: str) -> list[dict[str, Any]]:
     found = [doc for path in (ROOT / "components").glob("*.yaml") for doc in documents(path)]
     return [doc for doc in found if doc["kind"] == kind]
+
+
+def in_code(app_id: str) -> list[dict[str, Any]]:
+    """The subscriptions the app serves its sidecar at GET /dapr/subscribe (none: 404)."""
+    answer = TestClient(APPS[app_id]()).get("/dapr/subscribe")
+    return answer.json() if answer.status_code == 200 else []
 
 
 def event_routes(app_id: str) -> set[str]:
@@ -111,26 +118,31 @@ def test_subscriptions_route_contract_events_to_real_endpoints(subscription: dic
 
 def test_every_event_route_of_an_app_is_subscribed() -> None:
     for app_id in APPS:
-        subscribed = {
+        declared = {
             path
             for s in resources("Subscription")
             if s["scopes"] == [app_id]
             for path in [*(r["path"] for r in s["spec"]["routes"].get("rules", [])), s["spec"]["routes"]["default"]]
         }
-        assert event_routes(app_id) == subscribed, app_id
+        assert event_routes(app_id) == declared | {s["route"] for s in in_code(app_id)}, app_id
 
 
-def test_the_storefront_watches_every_business_topic() -> None:
-    watched = [s for s in resources("Subscription") if s["scopes"] == ["storefront"] and s["spec"]["topic"] != Topic.DEAD_LETTERS]
-    assert sorted(s["spec"]["topic"] for s in watched) == sorted(set(Topic) - {Topic.DEAD_LETTERS})
-    assert all(s["spec"]["routes"] == {"default": "/events/saga"} for s in watched)
+def test_the_storefront_watches_every_business_topic_in_code() -> None:
+    assert not [s for s in resources("Subscription") if s["scopes"] == ["storefront"]]
+    watched = [s for s in in_code("storefront") if s["topic"] != Topic.DEAD_LETTERS]
+    assert sorted(s["topic"] for s in watched) == sorted(set(Topic) - {Topic.DEAD_LETTERS})
+    for subscription in watched:
+        assert subscription["pubsubname"] == PUBSUB
+        assert subscription["route"] == f"/events/saga/{subscription['topic']}"
+        assert subscription["deadLetterTopic"] == Topic.DEAD_LETTERS
 
 
 def test_the_dead_letters_go_to_the_storefront_raw_and_nowhere_further() -> None:
-    (subscription,) = [s for s in resources("Subscription") if s["spec"]["topic"] == Topic.DEAD_LETTERS]
-    assert subscription["scopes"] == ["storefront"]
-    assert subscription["spec"]["metadata"] == {"rawPayload": "true"}
-    assert "deadLetterTopic" not in subscription["spec"]
+    assert not [s for s in resources("Subscription") if s["spec"]["topic"] == Topic.DEAD_LETTERS]
+    (subscription,) = [s for s in in_code("storefront") if s["topic"] == Topic.DEAD_LETTERS]
+    assert subscription["pubsubname"] == PUBSUB
+    assert subscription["metadata"] == {"rawPayload": "true"}
+    assert "deadLetterTopic" not in subscription
 
 
 def test_notifications_hears_every_business_topic_and_dead_letters() -> None:
