@@ -53,10 +53,14 @@ def secret(name: str, key: str = "token") -> str:
     return base64.b64decode(encoded).decode()
 
 
+def listed_pods(app_id: str) -> list[dict[str, Any]]:
+    """The app's pods, as the API server has them."""
+    return json.loads(kubectl("-n", NAMESPACE, "get", "pods", "-l", f"app.kubernetes.io/name={app_id}", "-o", "json"))["items"]
+
+
 def pods(app_id: str) -> list[str]:
     """The names of the app's pods that are not on their way out."""
-    listed = json.loads(kubectl("-n", NAMESPACE, "get", "pods", "-l", f"app.kubernetes.io/name={app_id}", "-o", "json"))
-    return [pod["metadata"]["name"] for pod in listed["items"] if "deletionTimestamp" not in pod["metadata"]]
+    return [pod["metadata"]["name"] for pod in listed_pods(app_id) if "deletionTimestamp" not in pod["metadata"]]
 
 
 def rolled_out(kind: str, name: str, timeout: int = 240) -> None:
@@ -69,9 +73,8 @@ def rolled_out(kind: str, name: str, timeout: int = 240) -> None:
 
 def unready_pods(app: str) -> str:
     """The events and the last words of every container of the app's pods that are not ready."""
-    listed = json.loads(kubectl("-n", NAMESPACE, "get", "pods", "-l", f"app.kubernetes.io/name={app}", "-o", "json"))
     told = []
-    for pod in listed["items"]:
+    for pod in listed_pods(app):
         statuses = pod["status"].get("containerStatuses", [])
         if statuses and all(status["ready"] for status in statuses):
             continue

@@ -2,7 +2,6 @@
 with the dev overlay's requests, to fit one 2-core node): the replicas of each app share
 its topics' work through one consumer group, and each order is handled once."""
 
-import json
 import re
 import time
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from tests.cluster.shop import (
     Forward,
     Shop,
     kubectl,
+    listed_pods,
     pods,
     rolled_out,
     run_kubectl,
@@ -56,8 +56,7 @@ def rolled_out_with_sidecars(app_id: str) -> None:
     daprd, its app restarting until the rollout gave up). Its ReplicaSet makes it again."""
     deadline = time.monotonic() + ROLLOUT_SECONDS
     for _ in range(ROLLOUT_SECONDS // ROLLOUT_STEP_SECONDS):
-        listed = json.loads(kubectl("-n", NAMESPACE, "get", "pods", "-l", f"app.kubernetes.io/name={app_id}", "-o", "json"))
-        for pod in listed["items"]:
+        for pod in listed_pods(app_id):
             if "daprd" not in [container["name"] for container in pod["spec"]["containers"]]:
                 kubectl("-n", NAMESPACE, "delete", "pod", pod["metadata"]["name"], "--wait=false", "--ignore-not-found")
         step = f"--timeout={ROLLOUT_STEP_SECONDS}s"
