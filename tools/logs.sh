@@ -16,9 +16,13 @@ case "${SIDECARS:-0}" in
   *) kinds=(app) ;;
 esac
 since=${SINCE:-0}
-# `make run` starts this as the CLI starts the apps: their files may come a little later.
-patience=0
-[ "$since" != 0 ] && patience=60
+# By hand: wait for no file, and show the last 20 lines of each. For `make run`, which
+# starts this as the CLI starts the apps: wait a little for their files, and show all of
+# this run's lines.
+patience=0 lines=20
+if [ "$since" != 0 ]; then
+  patience=60 lines=+1
+fi
 
 # The names end in a timestamp: the last in name order is the newest.
 newest() {
@@ -49,9 +53,6 @@ if [ "${#files[@]}" = 0 ]; then
   exit 1
 fi
 
-# Lines already written: the last 20 of each file, or all of this run's for `make run`.
-lines=20
-[ "$since" != 0 ] && lines=+1
 follow=(tail -n "$lines" -F)
 [ -n "${UNTIL:-}" ] && follow+=(--pid="$UNTIL")
 wanted=.

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 import yaml
-from fastapi.testclient import TestClient
 
 from contracts.names import OUTBOX_PUBSUB, PUBSUB, Topic
 from storefront.app import create_app as create_storefront
 from tests.support.scopes import scopes
+from tests.support.subscriptions import served
 from tests.support.system import APP_IDS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,7 +56,7 @@ def operations(action: str) -> dict[str, set[str]]:
 def declared_subscriptions() -> dict[str, set[str]]:
     """What each app subscribes to: the Subscription YAML, shipping's own (in code, which
     the contract describes) and the storefront's (in code, served at GET /dapr/subscribe)."""
-    storefront = TestClient(create_storefront()).get("/dapr/subscribe").json()
+    storefront = served(create_storefront())
     found: dict[str, set[str]] = {
         "shipping": operations("receive")["shipping"],
         "storefront": {subscription["topic"] for subscription in storefront},

@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 import yaml
 from fastapi.routing import APIRoute
-from fastapi.testclient import TestClient
 
 from common.apps import MAX_BODY_BYTES
 from contracts.names import (
@@ -33,6 +32,7 @@ from tests.support.sidecars import (
     MAX_BODY_SIZE,
     app_command,
 )
+from tests.support.subscriptions import served
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = {
@@ -61,9 +61,7 @@ def resources(kind: str) -> list[dict[str, Any]]:
 
 
 def in_code(app_id: str) -> list[dict[str, Any]]:
-    """The subscriptions the app serves its sidecar at GET /dapr/subscribe (none: 404)."""
-    answer = TestClient(APPS[app_id]()).get("/dapr/subscribe")
-    return answer.json() if answer.status_code == 200 else []
+    return served(APPS[app_id]())
 
 
 def event_routes(app_id: str) -> set[str]:
