@@ -105,7 +105,13 @@ def test_every_app_is_hardened(
         "valueFrom": {"secretKeyRef": {"name": f"{app_id}-dapr-api-token", "key": "token"}},
     } in container["env"]
     assert notes["dapr.io/log-as-json"] == "true"
-    assert int(notes["dapr.io/graceful-shutdown-seconds"]) < spec["terminationGracePeriodSeconds"]
+    # On SIGTERM the app outlives its sidecar's drain; the sidecar waits for it, then
+    # shuts down within the grace period.
+    app_stays = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+    sidecar_waits = int(notes["dapr.io/block-shutdown-duration"].removesuffix("s"))
+    shutdown = int(notes["dapr.io/graceful-shutdown-seconds"])
+    assert app_stays < sidecar_waits
+    assert sidecar_waits + shutdown <= spec["terminationGracePeriodSeconds"]
     assert notes["dapr.io/sidecar-seccomp-profile-type"] == "RuntimeDefault"
     for resource in ("cpu", "memory"):
         assert (
