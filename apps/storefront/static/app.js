@@ -154,6 +154,7 @@ async function openConsole(submit) {
   submit.preventDefault();
   sessionStorage.setItem(OPERATOR_KEY, new FormData(submit.target).get('token'));
   submit.target.reset();
+  $('#dead-message').textContent = ''; // a new token: the last one's complaint is over
   await loadDeadLetters();
 }
 
