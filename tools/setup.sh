@@ -7,8 +7,8 @@
 #     tools/dapr-runtime/patches) exists,
 #   - the shipping app's binary (Go) and the notifications app's packages (npm ci),
 #   - Zipkin's server (the tracing backend of `make run`) from Maven Central, checked.
-#   - with --for-tests, Debian's Chromium for the browser tests; with --for-chaos, its
-#     iptables for the black holes of make chaos.
+#   - with --for-tests, Debian's Chromium for the browser tests and its iptables for the
+#     black holes of the reliability tier; with --for-chaos, iptables for make chaos's.
 # Every version comes from tools/versions.env. Safe to run again and again.
 set -euo pipefail
 
@@ -157,9 +157,9 @@ setup_browser() {
 }
 
 setup_iptables() {
-  # Debian's iptables: make chaos's black holes drop packets on loopback with it
-  # (tests/support/network.py).
-  install_from_debian iptables "for the black holes of make chaos"
+  # Debian's iptables: the black holes of make chaos and the reliability tier drop
+  # packets on loopback with it (tests/support/network.py).
+  install_from_debian iptables "for the black holes of make chaos and the tests"
   step "$(iptables --version)"
 }
 
@@ -173,7 +173,7 @@ main() {
   timed "notifications" setup_notifications
   timed "zipkin" setup_zipkin
   case "${1:-}" in
-    --for-tests) timed "browser" setup_browser ;;
+    --for-tests) timed "browser" setup_browser; timed "iptables" setup_iptables ;;
     --for-chaos) timed "iptables" setup_iptables ;;
   esac
   step "set-up complete in $((SECONDS - start))s"

@@ -11,7 +11,7 @@ from tests.support.waiting import wait_until
 
 SKU = "tea-earl-grey"
 ORDERS_PER_FAULT = 3
-SETTLE_TIMEOUT = 240  # an event a deleted sidecar held returns after processingTimeout (60 s)
+SETTLE_TIMEOUT = 240  # an event a deleted sidecar held returns after processingTimeout (120 s)
 
 
 def place(eda_shop: Shop, accepted: list[str]) -> None:
