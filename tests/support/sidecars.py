@@ -65,7 +65,8 @@ def app_command(app_id: str, port: int) -> list[str]:
     if app_id == "notifications":
         if not (ROOT / "apps" / "notifications" / "node_modules").is_dir():
             raise RuntimeError("apps/notifications has no node_modules: run `make setup`")
-        return [require_tool("node", "make setup"), str(ROOT / "apps" / "notifications" / "src" / "main.js")]
+        return [require_tool("node", "make setup"), "--max-old-space-size=64",
+                str(ROOT / "apps" / "notifications" / "src" / "main.js")]
     return [str(ROOT / ".venv" / "bin" / "uvicorn"), "--app-dir", str(ROOT / "apps"), "--factory",
             f"{app_id}.app:create_app", "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
             "--timeout-keep-alive", "120"]

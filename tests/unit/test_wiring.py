@@ -169,6 +169,9 @@ def test_the_tests_run_apps_and_sidecars_as_dapr_yaml_does() -> None:
     apps = {app["appID"]: app for app in run["apps"]}
     for app_id in APPS:  # the same uvicorn options after the executable and the app folder
         assert app_command(app_id, apps[app_id]["appPort"])[3:] == [str(arg) for arg in apps[app_id]["command"][3:]]
+    node = apps["notifications"]  # the same V8 options before the script, which runs from its folder
+    assert app_command("notifications", node["appPort"])[1:-1] == node["command"][1:-1]
+    assert app_command("notifications", node["appPort"])[-1].endswith(f"/apps/notifications/{node['command'][-1]}")
     assert run["common"]["appHealthProbeInterval"] == HEALTH_PROBE_INTERVAL_S
     assert run["common"]["appHealthProbeTimeout"] == HEALTH_PROBE_TIMEOUT_MS
     assert run["common"]["appHealthThreshold"] == HEALTH_THRESHOLD
