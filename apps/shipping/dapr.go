@@ -1,52 +1,71 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
-	"net/http"
+	"log/slog"
+	"sync/atomic"
 	"time"
 
-	"go.opentelemetry.io/otel/propagation"
+	dapr "github.com/dapr/go-sdk/client"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 )
 
 // sidecarTimeout bounds one call to the sidecar; a delivery is retried if it runs out.
 const sidecarTimeout = 5 * time.Second
 
-// daprStore is the Store over the Dapr state API of the app's own sidecar (plain HTTP).
+// daprStore is the Store over the state API of the app's own sidecar, through the Dapr Go
+// SDK's client (gRPC), which sends DAPR_API_TOKEN with every call. Until connect has
+// reached the sidecar, every call fails, and the delivery is retried.
 type daprStore struct {
-	baseURL  string
-	apiToken string
-	client   *http.Client
+	client atomic.Pointer[dapr.Client]
 }
 
-func newDaprStore(settings Settings) *daprStore {
-	return &daprStore{
-		baseURL:  fmt.Sprintf("http://127.0.0.1:%d/v1.0/state/%s", settings.DaprHTTPPort, storeName),
-		apiToken: settings.DaprAPIToken,
-		client:   &http.Client{Timeout: sidecarTimeout},
+// connect returns once the sidecar's gRPC API at address answers. A pod's containers
+// start together, so the sidecar may come after the app; each try waits as long as the
+// SDK does (DAPR_CLIENT_TIMEOUT_SECONDS, 5 by default).
+func (s *daprStore) connect(address string, log *slog.Logger) {
+	for {
+		client, err := dapr.NewClientWithAddressContext(context.Background(), address,
+			grpc.WithChainUnaryInterceptor(traceToSidecar))
+		if err == nil {
+			s.client.Store(&client)
+			return
+		}
+		log.Info("waiting for the sidecar", "reason", err.Error())
 	}
+}
+
+func (s *daprStore) sidecar() (dapr.Client, error) {
+	client := s.client.Load()
+	if client == nil {
+		return nil, errors.New("not connected to the sidecar yet")
+	}
+	return *client, nil
 }
 
 func (s *daprStore) Shipment(ctx context.Context, orderID string) (*Shipment, error) {
-	// The bulk read takes keys in the body: a key with a "/" cannot be put in the URL.
-	body, err := s.post(ctx, "/bulk", map[string]any{"keys": []string{shipmentKey(orderID)}})
+	client, err := s.sidecar()
 	if err != nil {
 		return nil, err
 	}
-	var found []struct {
-		Data  *Shipment `json:"data"`
-		Error string    `json:"error"`
+	ctx, cancel := context.WithTimeout(ctx, sidecarTimeout)
+	defer cancel()
+	item, err := client.GetState(ctx, storeName, shipmentKey(orderID), nil)
+	if err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(body, &found); err != nil || len(found) != 1 {
-		return nil, fmt.Errorf("unexpected bulk state answer %q", body)
+	if len(item.Value) == 0 {
+		return nil, nil
 	}
-	if found[0].Error != "" {
-		return nil, fmt.Errorf("reading shipment: %s", found[0].Error)
+	var shipment Shipment
+	if err := json.Unmarshal(item.Value, &shipment); err != nil {
+		return nil, fmt.Errorf("reading shipment: %w", err)
 	}
-	return found[0].Data, nil
+	return &shipment, nil
 }
 
 // Schedule writes the shipment and, through the store's outbox, publishes the
@@ -54,53 +73,52 @@ func (s *daprStore) Shipment(ctx context.Context, orderID string) (*Shipment, er
 //
 // Two upserts of one key: the first is stored, and its metadata becomes attributes of
 // the published CloudEvent (type, datacontenttype, traceparent); the second, marked as the outbox
-// projection, is what gets published instead of the stored value. The projection needs
-// its own contentType, or Dapr publishes the data as Go's text form of a map.
+// projection, is what gets published instead of the stored value.
 //
 // No ETag: on Redis the outbox's own write commits even when an ETag check in the same
 // transaction fails, so an ETag here would not stop the announcement.
 func (s *daprStore) Schedule(ctx context.Context, shipment Shipment, announcement ShipmentScheduled) error {
+	client, err := s.sidecar()
+	if err != nil {
+		return err
+	}
+	stored, err := json.Marshal(shipment)
+	if err != nil {
+		return err
+	}
+	announced, err := json.Marshal(announcement)
+	if err != nil {
+		return err
+	}
 	key := shipmentKey(shipment.OrderID)
 	// The outbox leaves the published event's traceparent empty unless the write's
 	// metadata gives it: without it, the trace would end here.
-	metadata := traceContext(ctx)
-	metadata["type"], metadata["datacontenttype"] = typeShipmentScheduled, "application/json"
-	transaction := map[string]any{"operations": []map[string]any{
-		{"operation": "upsert", "request": map[string]any{"key": key, "value": shipment, "metadata": metadata}},
-		{"operation": "upsert", "request": map[string]any{
-			"key": key, "value": announcement,
-			"metadata": map[string]string{"outbox.projection": "true", "contentType": "application/json"},
-		}},
-	}}
-	_, err := s.post(ctx, "/transaction", transaction)
-	return err
+	attributes := traceContext(ctx)
+	attributes["type"], attributes["datacontenttype"] = typeShipmentScheduled, "application/json"
+	projection := map[string]string{"outbox.projection": "true", "contentType": "application/json"}
+	ctx, cancel := context.WithTimeout(ctx, sidecarTimeout)
+	defer cancel()
+	return client.ExecuteStateTransaction(ctx, storeName, nil, []*dapr.StateOperation{
+		{Type: dapr.StateOperationTypeUpsert, Item: &dapr.SetStateItem{Key: key, Value: stored, Metadata: attributes}},
+		{Type: dapr.StateOperationTypeUpsert, Item: &dapr.SetStateItem{Key: key, Value: announced, Metadata: projection}},
+	})
 }
 
-func (s *daprStore) post(ctx context.Context, path string, payload any) ([]byte, error) {
-	body, err := json.Marshal(payload)
-	if err != nil {
-		return nil, err
+func (s *daprStore) Close() {
+	if client := s.client.Load(); client != nil {
+		(*client).Close()
 	}
-	request, err := http.NewRequestWithContext(ctx, http.MethodPost, s.baseURL+path, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
+}
+
+// traceToSidecar hands the call's trace context to the sidecar, so that its spans join the
+// trace. It runs after the SDK's own interceptor, which replaces the outgoing metadata
+// with the API token alone.
+func traceToSidecar(
+	ctx context.Context, method string, request, reply any,
+	conn *grpc.ClientConn, invoke grpc.UnaryInvoker, options ...grpc.CallOption,
+) error {
+	for key, value := range traceContext(ctx) {
+		ctx = metadata.AppendToOutgoingContext(ctx, key, value)
 	}
-	request.Header.Set("Content-Type", "application/json")
-	w3c.Inject(ctx, propagation.HeaderCarrier(request.Header)) // the sidecar's spans join the trace
-	if s.apiToken != "" {
-		request.Header.Set("dapr-api-token", s.apiToken)
-	}
-	response, err := s.client.Do(request)
-	if err != nil {
-		return nil, fmt.Errorf("calling the sidecar: %w", err)
-	}
-	defer response.Body.Close()
-	answer, err := io.ReadAll(response.Body)
-	if err != nil {
-		return nil, err
-	}
-	if response.StatusCode >= 300 {
-		return nil, fmt.Errorf("sidecar answered %s to %s: %s", response.Status, path, answer)
-	}
-	return answer, nil
+	return invoke(ctx, method, request, reply, conn, options...)
 }

@@ -1,7 +1,8 @@
 // shipping schedules a shipment for every paid order and announces it: it hears
 // payment.succeeded on the payments topic and publishes shipment.scheduled to the
-// shipping topic through its state store's outbox. It talks to its Dapr sidecar over
-// plain HTTP, with nothing but the Go standard library.
+// shipping topic through its state store's outbox. Its sidecar delivers events to it
+// over HTTP (the standard library's server); it calls the sidecar through the Dapr Go
+// SDK's client.
 package main
 
 import (
@@ -31,7 +32,10 @@ func main() {
 		os.Exit(2)
 	}
 	otel.SetTracerProvider(tracing)
-	service := &Service{store: newDaprStore(settings)}
+	store := &daprStore{}
+	go store.connect(fmt.Sprintf("127.0.0.1:%d", settings.DaprGRPCPort), log)
+	defer store.Close()
+	service := &Service{store: store}
 	server := &http.Server{
 		// Loopback only: the sidecar runs beside the app and is the only caller.
 		Addr:              fmt.Sprintf("127.0.0.1:%d", settings.AppPort),

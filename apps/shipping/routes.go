@@ -40,6 +40,9 @@ var subscription = []map[string]any{{
 
 type eventHandler func(ctx context.Context, log *slog.Logger, event CloudEvent) Outcome
 
+// newRouter serves the sidecar with the standard library, not the Go SDK's service: that
+// checks the app token on invocations only, not on deliveries, and answers an event it
+// cannot decode with 303, which Dapr retries instead of dead-lettering.
 func newRouter(service *Service, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

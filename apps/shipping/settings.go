@@ -8,8 +8,7 @@ import (
 // Settings come from the environment; `dapr run` and the test fixtures set the ports.
 type Settings struct {
 	AppPort      int    // APP_PORT: where the sidecar reaches this app
-	DaprHTTPPort int    // DAPR_HTTP_PORT: where this app reaches its sidecar
-	DaprAPIToken string // DAPR_API_TOKEN: sent to the sidecar when set
+	DaprGRPCPort int    // DAPR_GRPC_PORT: where this app reaches its sidecar (the SDK sends DAPR_API_TOKEN)
 	AppAPIToken  string // APP_API_TOKEN: required from every caller but the health check, when set
 	// OTEL_EXPORTER_ZIPKIN_ENDPOINT: where the app's own spans go (Zipkin's v2 API), when set
 	ZipkinEndpoint string
@@ -20,13 +19,12 @@ func settingsFromEnv(getenv func(string) string) (Settings, error) {
 	if err != nil {
 		return Settings{}, err
 	}
-	daprPort, err := port(getenv, "DAPR_HTTP_PORT", 3500)
+	daprPort, err := port(getenv, "DAPR_GRPC_PORT", 50001)
 	if err != nil {
 		return Settings{}, err
 	}
 	return Settings{
-		AppPort: appPort, DaprHTTPPort: daprPort,
-		DaprAPIToken: getenv("DAPR_API_TOKEN"), AppAPIToken: getenv("APP_API_TOKEN"),
+		AppPort: appPort, DaprGRPCPort: daprPort, AppAPIToken: getenv("APP_API_TOKEN"),
 		ZipkinEndpoint: getenv("OTEL_EXPORTER_ZIPKIN_ENDPOINT"),
 	}, nil
 }

@@ -8,7 +8,7 @@ func env(values map[string]string) func(string) string {
 
 func TestSettingsDefaultToThePortsOfDaprYaml(t *testing.T) {
 	settings, err := settingsFromEnv(env(nil))
-	if err != nil || settings != (Settings{AppPort: 8004, DaprHTTPPort: 3500}) {
+	if err != nil || settings != (Settings{AppPort: 8004, DaprGRPCPort: 50001}) {
 		t.Fatalf("%+v %v", settings, err)
 	}
 }

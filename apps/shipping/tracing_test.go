@@ -1,12 +1,10 @@
 package main
 
 import (
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"go.opentelemetry.io/otel"
@@ -18,37 +16,6 @@ const (
 	sidecarTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
 	sidecarSpan  = "00f067aa0ba902b7"
 )
-
-// fakeSidecar answers the state API as a sidecar with no shipments would, and keeps
-// the traceparent header of every call and the metadata of every transaction.
-type fakeSidecar struct {
-	mu           sync.Mutex
-	traceparents []string
-	metadata     []map[string]string
-}
-
-func (f *fakeSidecar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.traceparents = append(f.traceparents, r.Header.Get("traceparent"))
-	if strings.HasSuffix(r.URL.Path, "/bulk") {
-		_, _ = io.WriteString(w, `[{"key": "shipment/o-1"}]`)
-		return
-	}
-	var transaction struct {
-		Operations []struct {
-			Request struct{ Metadata map[string]string }
-		}
-	}
-	if err := json.NewDecoder(r.Body).Decode(&transaction); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	for _, operation := range transaction.Operations {
-		f.metadata = append(f.metadata, operation.Request.Metadata)
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
 
 // recordSpans makes the app's spans for the test, kept in the recorder it returns.
 func recordSpans(t *testing.T) *tracetest.SpanRecorder {
@@ -62,11 +29,9 @@ func recordSpans(t *testing.T) *tracetest.SpanRecorder {
 
 func TestADeliveryContinuesTheSidecarsTraceIntoItsCallsAndTheOutbox(t *testing.T) {
 	spans := recordSpans(t)
+	t.Setenv("DAPR_API_TOKEN", "the-dapr-token")
 	sidecar := &fakeSidecar{}
-	fake := httptest.NewServer(sidecar)
-	t.Cleanup(fake.Close)
-	store := &daprStore{baseURL: fake.URL + "/v1.0/state/" + storeName, client: fake.Client()}
-	app := httptest.NewServer(newRouter(&Service{store: store}, newLogger(io.Discard)))
+	app := httptest.NewServer(newRouter(&Service{store: startFakeSidecar(t, sidecar)}, newLogger(io.Discard)))
 	t.Cleanup(app.Close)
 
 	request, _ := http.NewRequest(http.MethodPost, app.URL+pathPaymentSucceeded,
@@ -90,6 +55,10 @@ func TestADeliveryContinuesTheSidecarsTraceIntoItsCallsAndTheOutbox(t *testing.T
 	want := "00-" + sidecarTrace + "-" + handler.SpanID().String() + "-01"
 	if len(sidecar.traceparents) != 2 || sidecar.traceparents[0] != want || sidecar.traceparents[1] != want {
 		t.Errorf("calls to the sidecar carried %q, want %q", sidecar.traceparents, want)
+	}
+	// ... and the API token the SDK adds.
+	if len(sidecar.tokens) != 2 || sidecar.tokens[0] != "the-dapr-token" || sidecar.tokens[1] != "the-dapr-token" {
+		t.Errorf("calls to the sidecar carried the tokens %q", sidecar.tokens)
 	}
 	if len(sidecar.metadata) != 2 || sidecar.metadata[0]["traceparent"] != want {
 		t.Errorf("the outbox write's metadata is %v, want traceparent %q", sidecar.metadata, want)
