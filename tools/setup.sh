@@ -73,9 +73,11 @@ setup_dapr_cli() {
 
 setup_daprd() {
   local module="$root/tools/dapr-runtime" stamp="$dapr_bin/.daprd-build"
-  # What the binary is made from: the module graph and eda-shop's patches to the runtime.
+  # What the binary is made from: the module graph, eda-shop's patches to the runtime,
+  # and the check it passed.
   local build
-  build=$(cat "$module/go.mod" "$module/go.sum" "$module"/patches/*.patch | sha256sum | cut -d' ' -f1)
+  build=$(cat "$module/go.mod" "$module/go.sum" "$module"/patches/*.patch "$module"/refusedcalls/*.go \
+    | sha256sum | cut -d' ' -f1)
   if [ "$(version_of "$dapr_bin/daprd" --version)" = "$DAPR_RUNTIME_VERSION" ] \
     && [ "$(cat "$stamp" 2>/dev/null)" = "$build" ]; then
     step "Dapr runtime $DAPR_RUNTIME_VERSION already in $dapr_bin"
@@ -92,12 +94,14 @@ setup_daprd() {
   for patch in "$module"/patches/*.patch; do
     (cd "$work/dapr" && git apply "$patch")
   done
-  cp "$module/go.mod" "$module/go.sum" "$work/"
+  cp -r "$module/go.mod" "$module/go.sum" "$module/refusedcalls" "$work/"
   (cd "$work" && go mod edit -replace "github.com/dapr/dapr=$work/dapr")
   # daprd must be built with a components tag; without one it panics on start by design.
   go_build "$work" github.com/dapr/dapr/cmd/daprd "$dapr_bin/daprd" \
     -tags stablecomponents \
     -ldflags "-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$DAPR_RUNTIME_VERSION"
+  # The patched app channel never takes a refused call for a success (its patch says why).
+  (cd "$work" && go run ./refusedcalls) || { rm -f "$dapr_bin/daprd"; fail "the built daprd failed its check"; }
   echo "$build" > "$stamp"
   rm -rf "$work"
 }
