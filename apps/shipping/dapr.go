@@ -14,8 +14,12 @@ import (
 	"google.golang.org/grpc/metadata"
 )
 
-// sidecarTimeout bounds one call to the sidecar; a delivery is retried if it runs out.
-const sidecarTimeout = 5 * time.Second
+const (
+	// sidecarTimeout bounds one call to the sidecar; a delivery is retried if it runs out.
+	sidecarTimeout = 5 * time.Second
+	// connectPause is the wait between two tries to reach the sidecar.
+	connectPause = time.Second
+)
 
 // daprStore is the Store over the state API of the app's own sidecar, through the Dapr Go
 // SDK's client (gRPC), which sends DAPR_API_TOKEN with every call. Until connect has
@@ -26,7 +30,8 @@ type daprStore struct {
 
 // connect returns once the sidecar's gRPC API at address answers. A pod's containers
 // start together, so the sidecar may come after the app; each try waits as long as the
-// SDK does (DAPR_CLIENT_TIMEOUT_SECONDS, 5 by default).
+// SDK does (DAPR_CLIENT_TIMEOUT_SECONDS, 5 by default), and a try that fails at once (a
+// bad DAPR_CLIENT_TIMEOUT_SECONDS) is not repeated in a tight loop.
 func (s *daprStore) connect(address string, log *slog.Logger) {
 	for {
 		client, err := dapr.NewClientWithAddressContext(context.Background(), address,
@@ -36,6 +41,7 @@ func (s *daprStore) connect(address string, log *slog.Logger) {
 			return
 		}
 		log.Info("waiting for the sidecar", "reason", err.Error())
+		time.Sleep(connectPause)
 	}
 }
 
