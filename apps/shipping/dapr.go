@@ -79,7 +79,8 @@ func (s *daprStore) Shipment(ctx context.Context, orderID string) (*Shipment, er
 //
 // Two upserts of one key: the first is stored, and its metadata becomes attributes of
 // the published CloudEvent (type, datacontenttype, traceparent); the second, marked as the outbox
-// projection, is what gets published instead of the stored value.
+// projection, is what gets published instead of the stored value. The projection's
+// contentType becomes the published CloudEvent's datacontenttype.
 //
 // No ETag: on Redis the outbox's own write commits even when an ETag check in the same
 // transaction fails, so an ETag here would not stop the announcement.
