@@ -334,7 +334,7 @@ deploy() {
   kubectl apply -f k8s/base/namespace.yaml
   if ! kubectl -n eda-shop get secret redis >/dev/null 2>&1; then
     kubectl -n eda-shop create secret generic redis --from-literal=password="$(openssl rand -hex 32)"
-    for app in storefront orders inventory payments shipping notifications; do
+    for app in $(sed -n 's/^  - appID: //p' dapr.yaml); do
       kubectl -n eda-shop create secret generic "$app-app-api-token" --from-literal=token="$(openssl rand -hex 32)"
       kubectl -n eda-shop create secret generic "$app-dapr-api-token" --from-literal=token="$(openssl rand -hex 32)"
     done
@@ -344,12 +344,7 @@ deploy() {
   fi
   kubectl apply -k k8s/
   kubectl -n eda-shop rollout status --timeout 5m statefulset/redis
-  kubectl -n eda-shop rollout status --timeout 5m deployment/storefront
-  kubectl -n eda-shop rollout status --timeout 5m deployment/orders
-  kubectl -n eda-shop rollout status --timeout 5m deployment/inventory
-  kubectl -n eda-shop rollout status --timeout 5m deployment/payments
-  kubectl -n eda-shop rollout status --timeout 5m deployment/shipping
-  kubectl -n eda-shop rollout status --timeout 5m deployment/notifications
+  kubectl -n eda-shop rollout status --timeout 5m deployment -l app.kubernetes.io/part-of=eda-shop
 }
 
 up() {

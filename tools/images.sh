@@ -3,13 +3,13 @@
 # and writes each as a docker-archive into ~/.eda-shop/cluster/images (EDA_SHOP_TOOLS_DIR
 # overrides), which tools/cluster.sh imports into containerd:
 #   tools/images.sh        every image:
-#     - the six apps, from their own Dockerfiles, on local bases in place of the public
+#     - every app of dapr.yaml, from its own Dockerfile, on local bases in place of the public
 #       ones: Debian root filesystems (mmdebstrap) with Debian's Python (3.11.2; the
 #       public image has 3.11.14), this machine's Node.js and Go (the releases the
 #       Dockerfiles name), and Debian's busybox alone in place of Alpine;
 #     - Redis from Debian's package, the Dapr sidecar and control plane, CoreDNS and
 #       the pods' pause process, from the Dockerfiles in tools/cluster/images;
-#   tools/images.sh apps   the six apps only.
+#   tools/images.sh apps   the apps only.
 # A base is built once for the same inputs and build steps are cached (--layers); a tar
 # is rewritten only when its image changed, and <tar>.id names the image it holds.
 set -euo pipefail
@@ -28,7 +28,7 @@ script=images
 # shellcheck source=lib.sh
 source "$root/tools/lib.sh"
 
-APPS=(storefront orders inventory payments shipping notifications)
+mapfile -t APPS < <(app_ids)
 DAPR_SERVICES=(operator injector sentry placement scheduler)
 # As in the public slim images: a merged /usr set up as debootstrap does (the usrmerge
 # package would bring perl), and no recommended packages, manuals, translations, nor

@@ -9,6 +9,10 @@ timed() {  # timed LABEL COMMAND...: run a step and say how long it took
   printf '    %s: done in %ss\n' "$label" $((SECONDS - start))
 }
 
+app_ids() {  # app_ids: every app's id, as dapr.yaml lists them (one per line)
+  sed -n 's/^  - appID: //p' "$root/dapr.yaml"
+}
+
 version_of() {  # version_of BINARY ARGS...: the first x.y.z the binary prints (on either stream), or nothing
   [ -x "$1" ] && "$@" 2>&1 | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n1 || true
 }

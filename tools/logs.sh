@@ -9,7 +9,9 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-apps=(storefront orders inventory payments shipping notifications)
+# shellcheck source=lib.sh
+source "$root/tools/lib.sh"
+mapfile -t apps < <(app_ids)
 case "${SIDECARS:-0}" in
   1) kinds=(app daprd) ;;
   warnings) kinds=(daprd) ;;

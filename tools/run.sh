@@ -50,16 +50,14 @@ zipkin_dir="$root/.run/zipkin"
 tools/zipkin.sh start 9411 "$zipkin_dir"
 trap 'tools/zipkin.sh stop "$zipkin_dir"; tools/redis.sh stop "$redis_dir"' EXIT
 
+echo "==> starting eda-shop (Ctrl-C stops everything)"
+# Every app of dapr.yaml, with its port and its sidecar's.
+awk '/^  - appID:/ {app = $3} /^    appPort:/ {port = $2}
+  /^    daprHTTPPort:/ {printf "    %-13s http://127.0.0.1:%s   sidecar http://127.0.0.1:%s\n", app, port, $2}' dapr.yaml
 cat <<INFO
-==> starting eda-shop (Ctrl-C stops everything)
-    storefront  http://127.0.0.1:8000   sidecar http://127.0.0.1:3500   (operator console: OPERATOR_TOKEN in .run/secrets.env)
-    orders      http://127.0.0.1:8001   sidecar http://127.0.0.1:3501
-    inventory   http://127.0.0.1:8002   sidecar http://127.0.0.1:3502
-    payments    http://127.0.0.1:8003   sidecar http://127.0.0.1:3503
-    shipping    http://127.0.0.1:8004   sidecar http://127.0.0.1:3504   (Go)
-    notifications http://127.0.0.1:8005 sidecar http://127.0.0.1:3505   (Node.js)
-    redis       127.0.0.1:$redis_port
-    traces      http://127.0.0.1:9411/zipkin/   (Zipkin: one trace per order, all six apps)
+    redis         127.0.0.1:$redis_port
+    traces        http://127.0.0.1:9411/zipkin/   (Zipkin: one trace per order, every app)
+    console       on the storefront's page, with OPERATOR_TOKEN from .run/secrets.env
 
     try:  dapr invoke --app-id orders --method orders --verb POST \\
             --data '{"customer_id": "c-1", "items": [{"sku": "tea-sencha", "quantity": 2}]}'
