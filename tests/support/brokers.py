@@ -17,8 +17,9 @@ from contracts.names import Topic
 from tests.support.processes import Process
 from tests.support.recorder import APP_ID as RECORDER_ID
 from tests.support.recorder import RecordedBroker
+from tests.support.scopes import scopes
 from tests.support.sidecars import ROOT, START_TIMEOUT
-from tests.support.variants import VARIANTS
+from tests.support.variants import COMPONENTS
 from tests.support.waiting import wait_until
 
 SCRIPT = ROOT / "tools" / "brokers.sh"
@@ -130,12 +131,9 @@ def _kafka_subscriptions() -> set[tuple[str, str]]:
     return business | outbox | {(RECORDER_ID, str(topic)) for topic in Topic}
 
 
-def _scopes(component: str, name: str) -> dict[str, list[str]]:
-    """A Kafka component's scopes by app-id, from e.g. `orders=inventory,payments;...`."""
-    metadata = yaml.safe_load((VARIANTS / "kafka" / f"{component}.yaml").read_text())["spec"]["metadata"]
-    (value,) = [item["value"] for item in metadata if item["name"] == name]
-    scopes = (scope.partition("=") for scope in value.split(";"))
-    return {app_id: [topic for topic in topics.split(",") if topic] for app_id, _, topics in scopes}
+def _scopes(component: str, name: str) -> dict[str, set[str]]:
+    """A pub/sub component's topic scopes, as components/ has them (a variant takes them from there)."""
+    return scopes(yaml.safe_load((COMPONENTS / f"{component}.yaml").read_text()), name)
 
 
 def _postgres_answers() -> bool:

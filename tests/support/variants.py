@@ -2,13 +2,17 @@
 
 `components/` is the default: Redis Streams for pub/sub, Redis for state. A variant is a
 folder under `components/variants/` holding only the components that differ, each with
-the name of the default component it replaces; a run's resources folder is `components/`
-with those files laid over it. Variants combine with `+` (`rabbitmq+postgres`).
+the name of the default component it replaces, and of it only its type and connection:
+who loads it, who may publish and hear each topic, and a state store's outbox come from
+the default, so an app or a topic is named in `components/` alone. A run's resources
+folder is `components/` with those files laid over it. Variants combine with `+`
+(`rabbitmq+postgres`).
 """
 
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -20,6 +24,9 @@ VARIANTS = COMPONENTS / "variants"
 # whether it replaces the pub/sub broker (Redis Streams) or only state stores.
 SERVERS = {"rabbitmq": "rabbitmq", "mqtt": "mosquitto", "postgres": "postgres", "kafka": "kafka"}
 REPLACES_PUBSUB = {"rabbitmq", "mqtt", "kafka"}
+# The metadata a variant file leaves out and takes from the default component.
+FROM_THE_DEFAULT = {"publishingScopes", "subscriptionScopes",
+                    "outboxPublishPubsub", "outboxPubsub", "outboxPublishTopic", "outboxDiscardWhenMissingState"}
 
 # Saga tests that need to see how far a subscriber has read a topic: on Redis Streams and
 # Kafka, its consumer group's position; on RabbitMQ, whether its queue is drained. MQTT has
@@ -82,14 +89,25 @@ class Variant:
             shutil.copy(path, into / path.name)
         for folder in self.folders:
             for path in sorted((VARIANTS / folder).glob("*.yaml")):
-                _check_replaces(path, COMPONENTS / path.name)
-                shutil.copy(path, into / path.name)
+                (into / path.name).write_text(yaml.safe_dump(laid_over(path), sort_keys=False))
         return into
 
 
-def _check_replaces(variant: Path, default: Path) -> None:
-    """A variant file only swaps a default component for another of the same name."""
-    names = lambda path: [d["metadata"]["name"] for d in yaml.safe_load_all(path.read_text()) if d]
-    if not default.exists() or names(variant) != names(default):
-        raise ValueError(f"{variant.relative_to(ROOT)} must replace the component(s) of the same name in "
-                         f"{default.relative_to(ROOT)}")
+def laid_over(variant: Path) -> dict[str, Any]:
+    """The component a variant file makes: its own type and connection, with the scopes,
+    topic scopes and outbox of the default component of its name."""
+    component, default = _component(variant), COMPONENTS / variant.name
+    if not default.exists() or component["metadata"]["name"] != _component(default)["metadata"]["name"]:
+        raise ValueError(f"{variant} must replace the component of the same name in {default}")
+    repeated = [item["name"] for item in component["spec"]["metadata"] if item["name"] in FROM_THE_DEFAULT]
+    if "scopes" in component or repeated:
+        raise ValueError(f"{variant}: leave out {', '.join(repeated or ['scopes'])}; it comes from {default}")
+    base = _component(default)
+    kept = [item for item in base["spec"]["metadata"] if item["name"] in FROM_THE_DEFAULT]
+    spec = {**component["spec"], "metadata": [*component["spec"]["metadata"], *kept]}
+    return {**component, "spec": spec, "scopes": base["scopes"]}
+
+
+def _component(path: Path) -> dict[str, Any]:
+    (document,) = [d for d in yaml.safe_load_all(path.read_text()) if d]
+    return document

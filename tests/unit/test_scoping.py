@@ -16,18 +16,21 @@ from storefront.app import create_app as create_storefront
 from tests.support.scopes import scopes
 from tests.support.subscriptions import served
 from tests.support.system import APP_IDS
+from tests.support.variants import VARIANTS, laid_over
 
 ROOT = Path(__file__).resolve().parents[2]
 # The operator console replays a dead letter to the topic it came from.
 REPLAYER = "storefront"
-# Every component file: local and the variants laid over them. The cluster uses the same
-# files with its own secret store and namespace (tests/k8s/test_consistency.py).
+# Every component file: local and the variants (each as laid over its default). The cluster
+# uses the same files with its own secret store and namespace (tests/k8s/test_consistency.py).
 COMPONENT_FILES = sorted(ROOT.glob("components/**/*.yaml"))
 TEXT_SUFFIXES = {".yaml", ".yml", ".sh", ".py", ".js", ".go", ".env", ".json", ".conf", ".md", ""}
 SECRET_REF = {"secretKeyRef": {"name": "redis", "key": "password"}}
 
 
 def documents(path: Path) -> list[dict[str, Any]]:
+    if path.is_relative_to(VARIANTS):
+        return [laid_over(path)]
     return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
 
 

@@ -1,6 +1,6 @@
 """The component variants (make test-brokers) differ from the default by YAML alone: each
-file swaps one default component for another of the same name, scopes and, for a state
-store, the outbox kept as they were."""
+file swaps one default component for another of the same name, and takes its scopes, topic
+scopes and, for a state store, the outbox from the default."""
 
 from pathlib import Path
 from typing import Any
@@ -9,10 +9,9 @@ from xml.etree import ElementTree
 import pytest
 import yaml
 
-from tests.support.variants import COMPONENTS, ROOT, VARIANTS, Variant
+from tests.support.variants import COMPONENTS, FROM_THE_DEFAULT, ROOT, VARIANTS, Variant, laid_over
 
 VARIANT_FILES = sorted(VARIANTS.glob("*/*.yaml"))
-OUTBOX_KEYS = {"outboxPublishPubsub", "outboxPubsub", "outboxPublishTopic", "outboxDiscardWhenMissingState"}
 
 
 def component(path: Path) -> dict[str, Any]:
@@ -25,14 +24,29 @@ def metadata(document: dict[str, Any]) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("path", VARIANT_FILES, ids=lambda p: str(p.relative_to(VARIANTS)))
-def test_a_variant_file_replaces_the_default_component_of_its_name_and_scopes(path: Path) -> None:
-    variant, default = component(path), component(COMPONENTS / path.name)
+def test_a_variant_file_replaces_the_default_component_of_its_name_and_keeps_its_scopes(path: Path) -> None:
+    variant, default = laid_over(path), component(COMPONENTS / path.name)
 
     assert (variant["kind"], variant["metadata"]["name"]) == (default["kind"], default["metadata"]["name"])
     assert variant["spec"]["type"].split(".")[0] == default["spec"]["type"].split(".")[0]  # pubsub for pubsub
     assert variant["scopes"] == default["scopes"]
-    outbox = {key: value for key, value in metadata(default).items() if key in OUTBOX_KEYS}
-    assert {key: value for key, value in metadata(variant).items() if key in OUTBOX_KEYS} == outbox
+    kept = {key: value for key, value in metadata(default).items() if key in FROM_THE_DEFAULT}
+    assert {key: value for key, value in metadata(variant).items() if key in FROM_THE_DEFAULT} == kept
+    assert "scopes" not in component(path) and not FROM_THE_DEFAULT & set(metadata(component(path)))
+
+
+@pytest.mark.parametrize("repeated", ["scopes", "publishingScopes"])
+def test_a_variant_file_that_repeats_what_comes_from_the_default_is_refused(tmp_path: Path, repeated: str) -> None:
+    pubsub = component(VARIANTS / "rabbitmq" / "pubsub.yaml")
+    if repeated == "scopes":
+        pubsub["scopes"] = ["orders"]
+    else:
+        pubsub["spec"]["metadata"].append({"name": repeated, "value": "orders=orders"})
+    (tmp_path / "variants" / "copy").mkdir(parents=True)
+    path = tmp_path / "variants" / "copy" / "pubsub.yaml"
+    path.write_text(yaml.safe_dump(pubsub))
+    with pytest.raises(ValueError, match=f"leave out {repeated}"):
+        laid_over(path)
 
 
 def test_a_variant_reads_its_connection_from_the_environment_never_from_the_yaml() -> None:
