@@ -9,17 +9,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.support.broker import Broker
 from tests.support.brokers import COMPONENT_ENV, observed_broker, running_servers
 from tests.support.processes import Process
 from tests.support.recorder import RecordedBroker, recording
-from tests.support.sidecars import DAPR_CONFIG, AppWithSidecar, Ports, start_redis
+from tests.support.sidecars import DAPR_CONFIG, ROOT, AppWithSidecar, Ports, start_redis
 from tests.support.variants import Variant
 
 REDIS_PORT = 6390
 DEFAULT_VARIANT = Variant.parse("redis")  # components/ as they are
-APP_IDS = ("storefront", "orders", "inventory", "payments", "shipping", "notifications")
+# Every app, as dapr.yaml lists them; each takes the next port of every row below.
+APP_IDS = tuple(app["appID"] for app in yaml.safe_load((ROOT / "dapr.yaml").read_text())["apps"])
 
 
 def numbered(app: int, dapr_http: int, dapr_grpc: int, metrics: int) -> dict[str, Ports]:
@@ -35,8 +37,9 @@ PORTS = numbered(app=8100, dapr_http=3600, dapr_grpc=4600, metrics=9190)
 # so it can run beside the default one.
 VARIANT_REDIS_PORT = 6396
 VARIANT_PORTS = numbered(app=8400, dapr_http=3900, dapr_grpc=4900, metrics=9400)
-# Where events do not travel on Redis Streams, a recorder hears every topic (tests/support/recorder.py).
-RECORDER_PORTS = Ports(app=8406, dapr_http=3906, dapr_grpc=4906, metrics=9406)
+# Where events do not travel on Redis Streams, a recorder hears every topic
+# (tests/support/recorder.py); its ports stay clear of the rows a new app extends.
+RECORDER_PORTS = Ports(app=8499, dapr_http=3999, dapr_grpc=4999, metrics=9499)
 # The hostile-input and contention modules run a system of their own, apart from the
 # one the other modules start (tests/reliability/test_hostile.py, test_contention.py).
 HOSTILE_REDIS_PORT = 6393
