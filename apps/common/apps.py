@@ -1,18 +1,59 @@
 """Pieces every app's assembly shares."""
 
 import hmac
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TypeVar
 
+from dapr.aio.clients import DaprClient
 from fastapi import FastAPI, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import SecretStr
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from common.metrics import add_metrics_route
+from common.settings import DaprSettings
+from common.tracing import dapr_client, trace_requests
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+S = TypeVar("S")
+
 # Every app answers 413 to a request body over 2 MiB (FastAPI's max_body_size), before
 # reading it whole; the sidecars take at most 1 MiB (dapr.yaml: maxBodySize), so every
 # event they deliver fits, CloudEvent envelope and all.
 MAX_BODY_BYTES = 2 * 1024 * 1024
+
+
+def new_app(
+    name: str, settings: DaprSettings, lifespan: Lifespan, public: Callable[[str], bool] = lambda _path: False
+) -> FastAPI:
+    """An eda-shop app before its routes: it bounds request bodies, traces every request,
+    answers /healthz and /metrics, and takes calls from its sidecar alone (and on the
+    paths `public` allows, from anyone)."""
+    app = FastAPI(title=name, lifespan=lifespan, max_body_size=MAX_BODY_BYTES)
+    trace_requests(app, name, settings.otel_exporter_zipkin_endpoint)
+    add_health_route(app)
+    add_metrics_route(app)
+    only_from_the_sidecar(app, settings.app_api_token, public)
+    return app
+
+
+def serving(build: Callable[[DaprClient], S], settings: DaprSettings, given: S | None) -> Lifespan:
+    """A lifespan that puts the app's service on `app.state.service`: `given` (a test's),
+    or the one `build` makes on a client of the app's own sidecar. The app is ready then."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if given is not None:
+            app.state.service, app.state.ready = given, True
+            yield
+            return
+        async with dapr_client(settings.dapr_grpc_address) as client:
+            app.state.service, app.state.ready = build(client), True
+            yield
+
+    return lifespan
 
 
 def add_health_route(app: FastAPI) -> None:

@@ -9,12 +9,11 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 
-from common.apps import MAX_BODY_BYTES, add_health_route, only_from_the_sidecar
+from common.apps import new_app
 from common.delivery import event_endpoint, unrouted_event
 from common.logs import configure_logging
-from common.metrics import add_metrics_route
 from common.state import DaprState
-from common.tracing import dapr_client, trace_requests
+from common.tracing import dapr_client
 from contracts.events import OrderPlaced, PaymentFailed, ShipmentScheduled
 from contracts.names import INVENTORY_STORE
 from inventory.model import CatalogueEntry, StockLevel, StockView
@@ -52,12 +51,8 @@ def create_app(settings: Settings | None = None, service: InventoryService | Non
             yield
             loading.cancel()
 
-    app = FastAPI(title="inventory", lifespan=lifespan, max_body_size=MAX_BODY_BYTES)
-    trace_requests(app, "inventory", settings.otel_exporter_zipkin_endpoint)
+    app = new_app("inventory", settings, lifespan)
     app.state.catalogue = sorted(catalogue)
-    add_health_route(app)
-    add_metrics_route(app)
-    only_from_the_sidecar(app, settings.app_api_token)
     app.get("/stock")(list_stock)
     app.get("/stock/{sku}")(get_stock)
     # Which event goes to which handler, on the paths the routing rules of

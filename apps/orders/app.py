@@ -1,17 +1,15 @@
 """Assembly of the orders app: routes, the Dapr client, the service."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated
 
+from dapr.aio.clients import DaprClient
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response, status
 
-from common.apps import MAX_BODY_BYTES, add_health_route, only_from_the_sidecar
+from common.apps import new_app, serving
 from common.delivery import event_endpoint, unrouted_event
 from common.logs import configure_logging
-from common.metrics import add_metrics_route
 from common.state import DaprState
-from common.tracing import about_order, dapr_client, trace_requests
+from common.tracing import about_order
 from contracts.events import (
     PaymentFailed,
     PaymentSucceeded,
@@ -31,22 +29,10 @@ def create_app(settings: Settings | None = None, service: OrdersService | None =
     settings = settings or Settings()
     configure_logging("orders")
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if service is not None:
-            app.state.service, app.state.ready = service, True
-            yield
-            return
-        async with dapr_client(settings.dapr_grpc_address) as client:
-            app.state.service = OrdersService(OrderStore(DaprState(client, ORDERS_STORE)))
-            app.state.ready = True
-            yield
+    def build_service(client: DaprClient) -> OrdersService:
+        return OrdersService(OrderStore(DaprState(client, ORDERS_STORE)))
 
-    app = FastAPI(title="orders", lifespan=lifespan, max_body_size=MAX_BODY_BYTES)
-    trace_requests(app, "orders", settings.otel_exporter_zipkin_endpoint)
-    add_health_route(app)
-    add_metrics_route(app)
-    only_from_the_sidecar(app, settings.app_api_token)
+    app = new_app("orders", settings, serving(build_service, settings, service))
     app.post("/orders", status_code=status.HTTP_202_ACCEPTED)(place_order)
     app.get("/orders/{order_id}")(get_order)
     app.get("/orders/{order_id}/events")(get_order_events)

@@ -1,17 +1,14 @@
 """Assembly of the payments app: routes, the Dapr client, the service, the gateway."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated
 
+from dapr.aio.clients import DaprClient
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 
-from common.apps import MAX_BODY_BYTES, add_health_route, only_from_the_sidecar
+from common.apps import new_app, serving
 from common.delivery import event_endpoint, unrouted_event
 from common.logs import configure_logging
-from common.metrics import add_metrics_route
 from common.state import DaprState
-from common.tracing import dapr_client, trace_requests
 from contracts.events import StockReserved
 from contracts.names import PAYMENTS_STORE
 from payments.gateway import Gateway
@@ -26,24 +23,12 @@ def create_app(settings: Settings | None = None, service: PaymentsService | None
     settings = settings or Settings()
     configure_logging("payments")
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if service is not None:
-            app.state.service, app.state.ready = service, True
-            yield
-            return
-        async with dapr_client(settings.dapr_grpc_address) as client:
-            state = DaprState(client, PAYMENTS_STORE)
-            gateway = Gateway(state, settings.decline_over_cents, settings.transient_failure_percent)
-            app.state.service = PaymentsService(PaymentStore(state), gateway)
-            app.state.ready = True
-            yield
+    def build_service(client: DaprClient) -> PaymentsService:
+        state = DaprState(client, PAYMENTS_STORE)
+        gateway = Gateway(state, settings.decline_over_cents, settings.transient_failure_percent)
+        return PaymentsService(PaymentStore(state), gateway)
 
-    app = FastAPI(title="payments", lifespan=lifespan, max_body_size=MAX_BODY_BYTES)
-    trace_requests(app, "payments", settings.otel_exporter_zipkin_endpoint)
-    add_health_route(app)
-    add_metrics_route(app)
-    only_from_the_sidecar(app, settings.app_api_token)
+    app = new_app("payments", settings, serving(build_service, settings, service))
     app.get("/payments/{order_id}")(get_payment)
     # Which event goes to which handler, on the paths the routing rules of
     # components/subscriptions.yaml name; facts outside them take the default route.

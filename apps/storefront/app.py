@@ -19,12 +19,12 @@ from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import StringConstraints
 
-from common.apps import MAX_BODY_BYTES, add_health_route, only_from_the_sidecar
+from common.apps import new_app
 from common.delivery import DaprAnswer, Outcome
 from common.logs import configure_logging
-from common.metrics import add_metrics_route, metrics_of, type_label
+from common.metrics import metrics_of, type_label
 from common.state import DaprState
-from common.tracing import dapr_client, trace_requests
+from common.tracing import dapr_client
 from contracts.names import PUBSUB, STOREFRONT_STORE, Topic
 from storefront import decisions
 from storefront.invoke import Invoker
@@ -60,15 +60,11 @@ def create_app(
             app.state.ready = True
             yield
 
-    app = FastAPI(title="storefront", lifespan=lifespan, max_body_size=MAX_BODY_BYTES)
-    trace_requests(app, "storefront", settings.otel_exporter_zipkin_endpoint)
-    add_health_route(app)
-    add_metrics_route(app)
     # The page and its API are the shop's front door, for browsers (the operator console
     # wants the operator token besides); only the event deliveries, the subscriptions and
     # the metrics must come from the sidecar.
-    only_from_the_sidecar(
-        app, settings.app_api_token,
+    app = new_app(
+        "storefront", settings, lifespan,
         public=lambda path: not path.startswith("/events/") and path not in {"/dapr/subscribe", "/metrics"},
     )
     app.get("/", include_in_schema=False)(page)
