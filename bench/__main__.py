@@ -106,7 +106,8 @@ async def run(args: argparse.Namespace, say: Say, started: float) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     path = report.write(results, args.out, plots.draw(results.onehop, results.saga, args.out, plan.paced_rate))
     say(f"wrote {path}")
-    failed = [o.key for o in results.onehop.values() if o.error] + (["saga"] if results.saga and results.saga.error else [])
+    failed = [o.key for o in results.onehop.values() if o.error] + [
+        f"saga ({measurement})" for measurement in (results.saga.errors if results.saga else {})]
     if failed:
         say(f"failed: {', '.join(failed)} (see the logs)")
     return 1 if failed else 0

@@ -30,19 +30,24 @@ class Plan:
     max_probes: int
     paced_rate: float
     paced_seconds: float
-    # The saga: a flat-out burst of orders, then orders at a paced rate.
+    # The saga: flat-out bursts of orders measure its capacity; then orders at half of it
+    # (the latency); then an overload, twice the capacity, followed by half of it again
+    # while the backlog drains (what happens to the front door, the apps and the backlog).
     saga_orders: int
-    saga_rate: float
     saga_paced_seconds: float
+    overload_seconds: float
+    after_overload_seconds: float
     # How long to wait for the last probe or order past the expected end.
     grace_seconds: float
 
 
 FULL = Plan(
     reps=3, warmup_probes=1000, flat_seconds=5, max_probes=200_000, paced_rate=500, paced_seconds=10,
-    saga_orders=3000, saga_rate=50, saga_paced_seconds=30, grace_seconds=60,
+    saga_orders=3000, saga_paced_seconds=30, overload_seconds=60, after_overload_seconds=60, grace_seconds=60,
 )
 QUICK = Plan(
     reps=2, warmup_probes=200, flat_seconds=1, max_probes=20_000, paced_rate=500, paced_seconds=1,
-    saga_orders=300, saga_rate=50, saga_paced_seconds=2, grace_seconds=20,
+    saga_orders=300, saga_paced_seconds=2, overload_seconds=3, after_overload_seconds=3, grace_seconds=20,
 )
+# The paced rate and the overload, as shares of the capacity the flat-out runs measured.
+PACED_SHARE, OVERLOAD_SHARE = 0.5, 2.0

@@ -16,15 +16,16 @@ def rss_now(processes: Mapping[str, int], field: str = "VmRSS") -> dict[str, flo
 
 
 @contextmanager
-def peak_rss(processes: Mapping[str, int]) -> Iterator[dict[str, float]]:
-    """The highest resident memory (MB) each process reached while the block ran.
-    Sampled from a thread: a blocking publisher never lets an event loop task run."""
+def peak_rss(processes: Mapping[str, int], field: str = "VmRSS") -> Iterator[dict[str, float]]:
+    """The highest resident memory (MB) each process reached while the block ran (`field`
+    of /proc/<pid>/status: RssAnon for its private part). Sampled from a thread: a
+    blocking publisher never lets an event loop task run."""
     peaks: dict[str, float] = {}
     stop = threading.Event()
 
     def sample() -> None:
         while not stop.is_set():
-            for name, mb in rss_now(processes).items():
+            for name, mb in rss_now(processes, field).items():
                 peaks[name] = max(mb, peaks.get(name, 0.0))
             stop.wait(EVERY)
 

@@ -6,9 +6,13 @@ transaction commits, and to its topic when daprd publishes it. So, per order:
 - the outbox hold of a fact = topic entry - internal entry;
 - a hop = the next fact's internal entry - the previous fact's topic entry (delivery to
   the next app, its handling, and its state transaction).
+The ends come from the bench's own clock: from when an order was due to its order.placed
+committed (the POST and the orders app's transaction), and from its shipment.scheduled on
+the topic to the moment the orders store held it shipped.
 """
 
 import json
+from collections.abc import Callable
 from statistics import median
 
 import redis
@@ -16,10 +20,13 @@ import redis
 from contracts.names import EventType, Topic
 
 CHAIN = (EventType.ORDER_PLACED, EventType.STOCK_RESERVED, EventType.PAYMENT_SUCCEEDED, EventType.SHIPMENT_SCHEDULED)
-Times = dict[tuple[str, str], int]  # (order id, event type) -> ms
+Times = dict[tuple[str, str], float]  # (order id, event type) -> wall-clock ms
+# Where the bench's own times go among the broker's: an order due, an order ended.
+DUE, ENDED = "POST /orders due", "shipped written"
+WallTimes = Callable[[set[str]], dict[str, tuple[float, float]]]  # order id -> (due, ended), ms
 
 
-def stage_medians(client: redis.Redis, order_ids: set[str]) -> dict[str, float]:
+def stage_medians(client: redis.Redis, order_ids: set[str], wall_ms: WallTimes) -> dict[str, float]:
     """The median of each stage, in ms, over the orders given, in the order they happen."""
     internal: Times = {}
     for key in client.scan_iter(match="*outbox", _type="stream"):
@@ -27,12 +34,25 @@ def stage_medians(client: redis.Redis, order_ids: set[str]) -> dict[str, float]:
     published: Times = {}
     for topic in (Topic.ORDERS, Topic.INVENTORY, Topic.PAYMENTS, Topic.SHIPPING):
         published.update(_entries(client, topic, order_ids))
-    stages: dict[str, float] = {}
+    for order_id, (due, ended) in wall_ms(order_ids).items():
+        internal[(order_id, DUE)], published[(order_id, ENDED)] = due, ended
+    stages = {f"{DUE} -> {CHAIN[0]} committed": _median(internal, internal, DUE, CHAIN[0])}
     for i, fact in enumerate(CHAIN):
         if i:
             stages[f"{CHAIN[i - 1]} published -> {fact} committed"] = _median(published, internal, CHAIN[i - 1], fact)
         stages[f"{fact} held in the outbox"] = _median(internal, published, fact, fact)
+    stages[f"{CHAIN[-1]} published -> {ENDED}"] = _median(published, published, CHAIN[-1], ENDED)
     return stages
+
+
+def shipped_twice(client: redis.Redis, order_ids: set[str]) -> int:
+    """How many of the orders were scheduled for shipping by two different events."""
+    scheduled: dict[str, set[str]] = {}
+    for _, fields in client.xrange(Topic.SHIPPING):
+        event = json.loads(fields[b"data"])
+        if event.get("type") == EventType.SHIPMENT_SCHEDULED and event["data"]["order_id"] in order_ids:
+            scheduled.setdefault(event["data"]["order_id"], set()).add(event["id"])
+    return sum(len(ids) > 1 for ids in scheduled.values())
 
 
 def _entries(client: redis.Redis, stream: str | bytes, order_ids: set[str]) -> Times:

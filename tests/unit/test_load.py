@@ -5,7 +5,8 @@ import random
 
 import pytest
 
-from tools.load import Mix, Shelf, Streams, Tally, arguments
+from bench.streams import Streams
+from tools.load import Mix, Shelf, Tally, arguments
 
 PRODUCTS = [
     {"sku": "tea", "available": 40, "price_cents": 1200},

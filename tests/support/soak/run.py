@@ -21,11 +21,11 @@ import aiohttp
 
 from bench.saga import WINDOW, Completions, Orders, write_catalogue
 from bench.sampling import rss_now
+from bench.streams import Streams, retention
 from tests.support.credentials import redis_client
 from tests.support.soak.report import REDIS, Sample, Soak
 from tests.support.system import DAPR_API_TOKEN, System, numbered, running
 from tests.support.tracing import dapr_config
-from tools.load import Streams, retention
 
 # Ports of its own: it runs beside `make run` and the test tiers.
 REDIS_PORT = 6398
