@@ -137,12 +137,12 @@ def _overload(r: Results) -> list[str]:
     lines = ["## Overload: twice the capacity, then half of it", "",
              (f"Orders offered at **{over.rate:,.1f}/s** for {r.plan.overload_seconds:g} s, then at half the capacity for "
               f"{r.plan.after_overload_seconds:g} s and until every order had ended; then a paced run at half the "
-              "capacity. The load honours Retry-After. 'Ended while overloaded' counts the orders that ended while "
-              "the overload was offered; the first seconds of it end none, as a saga takes seconds."), "",
+              "capacity. The load honours Retry-After."), "",
              "| measurement | value |", "|---|---|",
              f"| POST /orders answers | {', '.join(f'{n:,} × {answer}' for answer, n in over.answers.items())} |",
              f"| accepted, ended, shipped twice | {over.accepted:,}, {over.ended:,}, {over.shipped_twice} |",
-             f"| orders ended while overloaded, a second | {over.completed_per_second:,.1f} |",
+             ("| throughput while overloaded: the overload's orders ending, a second (between the 10th and 90th "
+              f"percentile of their ends) | {over.completed_per_second:,.1f} |"),
              f"| the furthest-behind consumer group's backlog at its highest (events) | {over.max_backlog:,} |",
              "| health probes failed, by sidecar | "
              + (", ".join(f"{name} {n:.0f}" for name, n in over.failed_probes.items() if n) or "none") + " |",

@@ -48,7 +48,7 @@ class Overload:
     accepted: int = 0
     ended: int = 0  # of the accepted, shipped or cancelled by the end
     shipped_twice: int = 0  # orders with more than one shipment.scheduled (distinct event ids)
-    completed_per_second: float = math.nan  # orders that ended while the overload was offered
+    completed_per_second: float = math.nan  # the overload's orders ending, a second, while the backlog lasted
     max_backlog: int = 0  # the furthest-behind consumer group's backlog at its highest
     failed_probes: dict[str, float] = field(default_factory=dict)  # sidecar -> its app's failed health probes
     unhealthy: dict[str, int] = field(default_factory=dict)  # sidecar -> times it found its app unhealthy
@@ -226,17 +226,16 @@ async def _overload(plan: Plan, orders: "Orders", processes: dict[str, int], app
     say(f"  saga: overload, {over.rate:,.1f} orders/s for {plan.overload_seconds:g} s, then "
         f"{outcome.paced_rate:,.1f}/s for {plan.after_overload_seconds:g} s and until drained")
     with peak_rss(processes) as peaks, peak_rss(processes, "RssAnon") as anon, backlog(redis_server.port) as worst:
-        rate, offered, answered = outcome.paced_rate, [], Counter(orders.answers)
-        started = ended = time.monotonic_ns()
+        rate, overloading, offered, answered = outcome.paced_rate, [], [], Counter(orders.answers)
         try:
-            offered += await orders.place("overload", round(over.rate * plan.overload_seconds), over.rate, strict=False)
-            ended = time.monotonic_ns()
-            offered += await orders.place("draining", round(rate * plan.after_overload_seconds), rate, strict=False)
+            overloading = await orders.place("overload", round(over.rate * plan.overload_seconds), over.rate, strict=False)
+            offered = overloading + await orders.place(
+                "draining", round(rate * plan.after_overload_seconds), rate, strict=False)
             await orders.wait(offered, plan.grace_seconds + len(offered) / MIN_RATE)
+            over.completed_per_second = orders.sustained_rate(overloading)
         finally:
             over.rss_mb, over.anon_mb, over.max_backlog = dict(peaks), dict(anon), max(worst, default=0)
             over.answers = dict(orders.answers - answered)
-            over.completed_per_second = orders.done_between(started, ended) / max((ended - started) / 1e9, 1e-9)
             over.accepted, over.ended = len(offered), sum(o in orders.completions.done for o in offered)
             for app in apps:
                 probes, marks = before[app.sidecar.name]
@@ -245,7 +244,7 @@ async def _overload(plan: Plan, orders: "Orders", processes: dict[str, int], app
     over.shipped_twice = shipped_twice(redis_server.client, set(offered))
     over.drained = await orders.run("drained", round(rate * plan.saga_paced_seconds), rate, plan.grace_seconds)
     say(f"  saga: overload: {over.accepted:,} accepted, answers {over.answers}; {over.completed_per_second:,.1f} "
-        f"orders/s ended during it; furthest-behind backlog {over.max_backlog:,}; drained, p99 {over.drained.p99:,.0f} ms")
+        f"orders/s carried while overloaded; furthest-behind backlog {over.max_backlog:,}; drained, p99 {over.drained.p99:,.0f} ms")
 
 
 def _share(outcome: SagaOutcome, share: float) -> float:
@@ -350,9 +349,10 @@ class Orders:
                 raise TimeoutError(f"{missing} of {len(ids)} orders not shipped or cancelled after {timeout:.0f}s")
             await asyncio.sleep(0.05)
 
-    def done_between(self, start_ns: int, end_ns: int) -> int:
-        """How many orders ended between two monotonic times."""
-        return sum(start_ns <= seen <= end_ns for seen, _ in self.completions.done.values())
+    def sustained_rate(self, ids: list[str]) -> float:
+        """Orders/s at which `ids` ended, between the 10th and the 90th percentile of
+        their ends: while a backlog lasts, how much the saga carries."""
+        return self._timed(ids, steady=True).per_second if len(ids) >= 10 else math.nan
 
     def wall_ms(self, ids: set[str]) -> dict[str, tuple[float, float]]:
         """When each ended order of `ids` was due and when it ended, in wall-clock ms, as
