@@ -7,7 +7,6 @@ polls the apps under test."""
 import asyncio
 import json
 import math
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ import redis.asyncio
 from bench.infra import Redis
 from bench.load import at_rate, flat_out
 from bench.plan import OVERLOAD_SHARE, PACED_SHARE, SAGA_APPS, SAGA_PORTS, Plan, Say
-from bench.sampling import cpu_used, peak_rss, rss_now
+from bench.sampling import cpu_used, every_while, peak_rss, rss_now
 from bench.stages import shipped_twice, stage_medians
 from bench.stats import Run, mid
 from bench.streams import Streams, retention
@@ -266,24 +265,16 @@ def _unhealthy_marks(app: AppWithSidecar) -> int:
 
 @contextmanager
 def backlog(port: int) -> Iterator[list[int]]:
-    """The furthest-behind consumer group's backlog, sampled every second while the block
-    runs (from a thread: a busy event loop does not delay the samples)."""
+    """The furthest-behind consumer group's backlog, sampled every second while the block runs."""
     samples: list[int] = []
-    stop = threading.Event()
+    keeps = retention()
+    with redis.Redis(port=port, password=REDIS_PASSWORD, decode_responses=True) as client:
 
-    def sample() -> None:
-        with redis.Redis(port=port, password=REDIS_PASSWORD, decode_responses=True) as client:
-            while not stop.is_set():
-                samples.append(max(Streams.read(client, retention()).backlogs.values(), default=0))
-                stop.wait(1.0)
+        def take() -> None:
+            samples.append(max(Streams.read(client, keeps).backlogs.values(), default=0))
 
-    sampler = threading.Thread(target=sample, name="backlog", daemon=True)
-    sampler.start()
-    try:
-        yield samples
-    finally:
-        stop.set()
-        sampler.join()
+        with every_while(take, 1.0, "backlog"):
+            yield samples
 
 
 class Orders:

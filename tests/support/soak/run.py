@@ -9,7 +9,6 @@ finds it by Dapr's mDNS name resolution, would: see `make chaos`)."""
 import asyncio
 import dataclasses
 import math
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,7 +19,7 @@ from pathlib import Path
 import aiohttp
 
 from bench.saga import WINDOW, Completions, Orders, write_catalogue
-from bench.sampling import rss_now
+from bench.sampling import every_while, rss_now
 from bench.streams import Streams, retention
 from tests.support.credentials import redis_client
 from tests.support.soak.report import REDIS, Sample, Soak
@@ -103,39 +102,19 @@ async def _drive(system: System, options: Options, say: Say) -> Soak:
 @contextmanager
 def sampling(processes: dict[str, int], every: float, samples: list[Sample], say: Say) -> Iterator[None]:
     """Append a sample to `samples` at once, every `every` seconds while the block runs,
-    and at its end; say how it stands about once a minute. From a thread, so a busy event
-    loop does not delay the samples."""
-    client = redis_client(REDIS_PORT, decode_responses=True)
+    and at its end; say how it stands about once a minute."""
     keeps = retention()
-    stop = threading.Event()
-    failed: list[Exception] = []
     start = time.monotonic()
+    with redis_client(REDIS_PORT, decode_responses=True) as client:
 
-    def take() -> None:
-        streams = Streams.read(client, keeps)
-        samples.append(Sample(time.monotonic() - start, rss_now(processes), streams.used_memory / 2**20,
-                              streams.lengths, max(streams.backlogs.values(), default=0)))
-        if len(samples) % max(1, round(60 / every)) == 0:
-            last = samples[-1]
-            say(f"  {last.seconds / 60:.0f} min: RSS {sum(last.rss_mb.values()):,.0f} MB in all, "
-                f"Redis {last.redis_used_mb:,.1f} MB used, furthest-behind backlog {last.backlog:,}")
+        def take() -> None:
+            streams = Streams.read(client, keeps)
+            samples.append(Sample(time.monotonic() - start, rss_now(processes), streams.used_memory / 2**20,
+                                  streams.lengths, max(streams.backlogs.values(), default=0)))
+            if len(samples) % max(1, round(60 / every)) == 0:
+                last = samples[-1]
+                say(f"  {last.seconds / 60:.0f} min: RSS {sum(last.rss_mb.values()):,.0f} MB in all, "
+                    f"Redis {last.redis_used_mb:,.1f} MB used, furthest-behind backlog {last.backlog:,}")
 
-    def keep_sampling() -> None:
-        try:
-            while not stop.is_set():
-                take()
-                stop.wait(every)
-            take()
-        except Exception as error:  # noqa: BLE001 - raised in the run's thread below
-            failed.append(error)
-
-    sampler = threading.Thread(target=keep_sampling, name="soak-sampler", daemon=True)
-    sampler.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        sampler.join()
-        client.close()
-    if failed:
-        raise RuntimeError(f"sampling failed: {failed[0]!r}")
+        with every_while(take, every, "soak"):
+            yield
