@@ -4,14 +4,12 @@ its own range, clear of `make run` and of the test tiers, below the ephemeral ra
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import yaml
-
-from tests.support.sidecars import ROOT, Ports
+from tests.support.sidecars import APP_IDS, Ports
 
 REDIS_PORT = 6395
 Say = Callable[[str], None]  # how a scenario reports its progress as it goes
 # The saga: every app of dapr.yaml, in its order, on 830x / 380x / 480x / 930x.
-SAGA_APPS = tuple(app["appID"] for app in yaml.safe_load((ROOT / "dapr.yaml").read_text())["apps"])
+SAGA_APPS = APP_IDS
 SAGA_PORTS = {
     app_id: Ports(app=8300 + i, dapr_http=3800 + i, dapr_grpc=4800 + i, metrics=9300 + i)
     for i, app_id in enumerate(SAGA_APPS)

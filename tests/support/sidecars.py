@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+import yaml
 
 from tests.support.credentials import REDIS_PASSWORD, redis_config, sidecar_env
 from tests.support.processes import Process
@@ -18,6 +19,8 @@ from tests.support.processes import Process
 ROOT = Path(__file__).resolve().parents[2]
 DAPRD = Path.home() / ".dapr" / "bin" / "daprd"
 DAPR_CONFIG = ROOT / "dapr-config" / "config.yaml"
+# Every app, as dapr.yaml lists them.
+APP_IDS = tuple(app["appID"] for app in yaml.safe_load((ROOT / "dapr.yaml").read_text())["apps"])
 START_TIMEOUT = 30.0
 # The sidecars' request limit, as dapr.yaml sets it (tests/unit/test_wiring.py checks).
 MAX_BODY_SIZE = "1Mi"

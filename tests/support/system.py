@@ -9,23 +9,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.support.broker import Broker
 from tests.support.brokers import COMPONENT_ENV, observed_broker, running_servers
 from tests.support.processes import Process
 from tests.support.recorder import RecordedBroker, recording
-from tests.support.sidecars import DAPR_CONFIG, ROOT, AppWithSidecar, Ports, start_redis
+from tests.support.sidecars import APP_IDS, DAPR_CONFIG, AppWithSidecar, Ports, start_redis
 from tests.support.variants import Variant
 
 REDIS_PORT = 6390
 DEFAULT_VARIANT = Variant.parse("redis")  # components/ as they are
-# Every app, as dapr.yaml lists them; each takes the next port of every row below.
-APP_IDS = tuple(app["appID"] for app in yaml.safe_load((ROOT / "dapr.yaml").read_text())["apps"])
 
 
 def numbered(app: int, dapr_http: int, dapr_grpc: int, metrics: int) -> dict[str, Ports]:
-    """Every app's ports, in a row: the first app takes the numbers given, the next each plus one."""
+    """Every app's ports (APP_IDS, dapr.yaml's), in a row: the first app takes the numbers
+    given, the next each plus one."""
     return {
         app_id: Ports(app=app + n, dapr_http=dapr_http + n, dapr_grpc=dapr_grpc + n, metrics=metrics + n)
         for n, app_id in enumerate(APP_IDS)
