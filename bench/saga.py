@@ -97,7 +97,7 @@ class Completions:
                 if order_id in self.done:
                     continue
                 record = await self._redis.hget(key, "data")
-                status = json.loads(record)["view"]["status"] if record else None
+                status = json.loads(record)["record"]["view"]["status"] if record else None
                 if status in TERMINAL:
                     self.done[order_id] = (seen_ns, status)
 

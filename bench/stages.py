@@ -1,25 +1,26 @@
 """Where an order's time goes, read from the broker after the saga ran.
 
-Every Redis stream entry id starts with the millisecond it was added. A fact announced
-through the outbox is added twice: to the outbox's internal stream when the state
-transaction commits, and to its topic when daprd publishes it. So, per order:
-- the outbox hold of a fact = topic entry - internal entry;
-- a hop = the next fact's internal entry - the previous fact's topic entry (delivery to
-  the next app, its handling, and its state transaction).
-The ends come from the bench's own clock: from when an order was due to its order.placed
-committed (the POST and the orders app's transaction), and from its shipment.scheduled on
+Every Redis stream entry id starts with the millisecond it was added, and each fact is on
+its topic once its app has written it and published it. So, per order, a hop = the next
+fact's entry - the previous fact's entry (delivery to the next app, its handling, its
+write and its publish). The ends come from the bench's own clock: from when an order was
+due to its order.requested on the broker (the POST), and from its shipment.scheduled on
 the topic to the moment the orders store held it shipped.
 """
 
 import json
 from collections.abc import Callable
+from itertools import pairwise
 from statistics import median
 
 import redis
 
 from contracts.names import EventType, Topic
 
-CHAIN = (EventType.ORDER_PLACED, EventType.STOCK_RESERVED, EventType.PAYMENT_SUCCEEDED, EventType.SHIPMENT_SCHEDULED)
+CHAIN = (
+    EventType.ORDER_REQUESTED, EventType.ORDER_PLACED, EventType.STOCK_RESERVED,
+    EventType.PAYMENT_SUCCEEDED, EventType.SHIPMENT_SCHEDULED,
+)
 Times = dict[tuple[str, str], float]  # (order id, event type) -> wall-clock ms
 # Where the bench's own times go among the broker's: an order due, an order ended.
 DUE, ENDED = "POST /orders due", "shipped written"
@@ -28,21 +29,13 @@ WallTimes = Callable[[set[str]], dict[str, tuple[float, float]]]  # order id -> 
 
 def stage_medians(client: redis.Redis, order_ids: set[str], wall_ms: WallTimes) -> dict[str, float]:
     """The median of each stage, in ms, over the orders given, in the order they happen."""
-    internal: Times = {}
-    for key in client.scan_iter(match="*outbox", _type="stream"):
-        internal.update(_entries(client, key, order_ids))
     published: Times = {}
-    for topic in (Topic.ORDERS, Topic.INVENTORY, Topic.PAYMENTS, Topic.SHIPPING):
+    for topic in (Topic.ORDER_REQUESTS, Topic.ORDERS, Topic.INVENTORY, Topic.PAYMENTS, Topic.SHIPPING):
         published.update(_entries(client, topic, order_ids))
     for order_id, (due, ended) in wall_ms(order_ids).items():
-        internal[(order_id, DUE)], published[(order_id, ENDED)] = due, ended
-    stages = {f"{DUE} -> {CHAIN[0]} committed": _median(internal, internal, DUE, CHAIN[0])}
-    for i, fact in enumerate(CHAIN):
-        if i:
-            stages[f"{CHAIN[i - 1]} published -> {fact} committed"] = _median(published, internal, CHAIN[i - 1], fact)
-        stages[f"{fact} held in the outbox"] = _median(internal, published, fact, fact)
-    stages[f"{CHAIN[-1]} published -> {ENDED}"] = _median(published, published, CHAIN[-1], ENDED)
-    return stages
+        published[(order_id, DUE)], published[(order_id, ENDED)] = due, ended
+    steps = (DUE, *CHAIN, ENDED)
+    return {f"{before} -> {after}": _median(published, before, after) for before, after in pairwise(steps)}
 
 
 def shipped_twice(client: redis.Redis, order_ids: set[str]) -> int:
@@ -63,12 +56,12 @@ def _entries(client: redis.Redis, stream: str | bytes, order_ids: set[str]) -> T
             order_id = event["data"]["order_id"]
         except (KeyError, TypeError, ValueError):
             continue
-        if order_id in order_ids:
-            found[(order_id, event["type"])] = int(entry_id.split(b"-")[0])
+        if order_id in order_ids:  # the first of a fact published again with its id
+            found.setdefault((order_id, event["type"]), int(entry_id.split(b"-")[0]))
     return found
 
 
-def _median(start: Times, end: Times, start_type: str, end_type: str) -> float:
-    spans = [end[(order_id, end_type)] - ms for (order_id, kind), ms in start.items()
-             if kind == start_type and (order_id, end_type) in end]
+def _median(times: Times, start_type: str, end_type: str) -> float:
+    spans = [times[(order_id, end_type)] - ms for (order_id, kind), ms in times.items()
+             if kind == start_type and (order_id, end_type) in times]
     return median(spans) if spans else float("nan")

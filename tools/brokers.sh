@@ -175,8 +175,8 @@ run_kafka() {
   # One node in KRaft mode, broker and its own controller, each listener on loopback.
   # Topics are made beforehand (`kafka-topics` below), not by a first use, which would come
   # too late for a first publish; so a topic left out fails loudly. Eight partitions each:
-  # Dapr's Kafka consumer hands its app one event of a partition at a time, and daprd
-  # holds each outbox message a second, so eight let eight be in flight.
+  # Dapr's Kafka consumer hands its app one event of a partition at a time, so eight let
+  # eight be in flight.
   cat >"$dir/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1

@@ -1,23 +1,35 @@
 """What every repository over the Dapr state API shares: reads with ETags,
-first-write-wins writes, and writes that announce an event through the outbox.
+first-write-wins writes, and writes that announce an event (the app's own outbox).
 
 Each write touches one key. Redis runs a Dapr state transaction as MULTI/EXEC, where
 one operation failing its ETag check does not undo the others, so a multi-key
 transaction cannot be all-or-nothing under concurrency; single-key writes can.
+
+The outbox: a record that announces facts is stored with the events it has yet to
+publish, in one ETag-guarded write (both or neither). The app then publishes them
+through its sidecar, each with an id derived from the fact, and clears them off the
+critical path. A crash in between leaves them on the record: the redelivery of the
+message that caused the write finds its effect applied and publishes them again
+(`relay`), with the same ids, which consumers already deduplicate.
 """
 
+import asyncio
+import json
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import unquote
 
 import grpc
 from dapr.aio.clients import DaprClient
-from dapr.clients.grpc._request import TransactionalStateOperation
 from dapr.clients.grpc._state import Concurrency, Consistency, StateOptions
+from pydantic import BaseModel, ConfigDict
 
-from common.tracing import trace_context
 from contracts.events import Event
+from contracts.names import PUBSUB
+
+log = logging.getLogger("outbox")
 
 # First-write-wins: a write carrying an ETag fails if anyone wrote the key since it
 # was read; a write without one only creates a key that does not exist yet.
@@ -37,15 +49,50 @@ class ConcurrencyError(Exception):
     """Someone else changed the key between our read and our write: read again."""
 
 
+class Announcement(BaseModel):
+    """An event as a record keeps it until it is known to be published."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    topic: str
+    type: str
+    data: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: Event) -> "Announcement":
+        # Each fact happens at most once per order (contracts.events), so the order and
+        # the type name it: the same id however often it is published.
+        return cls(
+            id=f"{event.order_id}/{event.type}", topic=event.topic, type=event.type, data=event.model_dump(mode="json")
+        )
+
+
+class _Envelope(BaseModel):
+    """How a record that announces is stored: the record, and its pending events."""
+
+    record: Any
+    pending: tuple[Announcement, ...] = ()
+
+
+@dataclass(frozen=True)
+class Version:
+    """What a write presents to replace a key as it was read: its ETag, and the events
+    written with it that may not be published yet (the write carries them on)."""
+
+    etag: str
+    pending: tuple[Announcement, ...] = ()
+
+
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Versioned(Generic[T]):
-    """A value as read, with the ETag a write must present to replace it."""
+    """A value as read, with the version a write must present to replace it."""
 
     value: T
-    etag: str
+    version: Version
 
 
 class State(Protocol):
@@ -55,38 +102,47 @@ class State(Protocol):
 
     async def read_many(self, keys: Iterable[str]) -> dict[str, Versioned[bytes]]: ...
 
-    async def replace(self, key: str, data: str, etag: str) -> None:
-        """Write `data` if the key still has `etag`; raise ConcurrencyError if not."""
+    async def replace(self, key: str, data: str, version: Version) -> None:
+        """Write `data` if the key is still at `version`; raise ConcurrencyError if not."""
 
     async def create(self, key: str, data: str) -> bool:
         """Write `data` only if the key does not exist; False if it already did."""
 
-    async def write_and_announce(self, key: str, data: str, etag: str | None, event: Event) -> None:
-        """Write `data` (if the key still has `etag`) and announce `event`, both or
-        neither; ConcurrencyError if the key changed, whose event Redis publishes all the
-        same (no rollback: docs/runtime-facts.md). With no `etag`, the write replaces whatever the key
-        holds: Dapr 1.18 cannot make a transaction's write create-only (both pinned by
-        tests/integration/test_state.py)."""
+    async def read_with_pending(self, key: str) -> Versioned[bytes] | None:
+        """A record kept by `write_and_announce`, with the events still pending on it."""
+
+    async def write_and_announce(self, key: str, data: str, version: Version | None, event: Event | None) -> None:
+        """Store the record `data` if the key is still at `version` (with None, only if
+        the key does not exist yet), with `event` and whatever was pending on it; then
+        publish them. ConcurrencyError if the key changed, and nothing is announced."""
+
+    async def relay(self, key: str, version: Version) -> None:
+        """Publish what is pending on a record as read (a redelivery found it applied)."""
+
+    async def publish(self, event: Event) -> None:
+        """Publish `event` now, tied to no record."""
 
 
 class DaprState:
-    """A Dapr state store, through the app's sidecar."""
+    """A Dapr state store, through the app's sidecar, which also publishes the records'
+    announcements to the pub/sub."""
 
     def __init__(self, client: DaprClient, store: str) -> None:
         self._client = client
         self._store = store
+        self._clearing: set[asyncio.Task[None]] = set()  # kept until done, or they may be collected
 
     async def read(self, key: str) -> Versioned[bytes] | None:
         found = await self._client.get_state(self._store, stored_key(key))
-        return Versioned(found.data, found.etag) if found.data else None
+        return Versioned(found.data, Version(found.etag)) if found.data else None
 
     async def read_many(self, keys: Iterable[str]) -> dict[str, Versioned[bytes]]:
         found = await self._client.get_bulk_state(self._store, [stored_key(key) for key in keys])
-        return {unquote(item.key): Versioned(item.data, item.etag) for item in found.items if item.data}
+        return {unquote(item.key): Versioned(item.data, Version(item.etag)) for item in found.items if item.data}
 
-    async def replace(self, key: str, data: str, etag: str) -> None:
+    async def replace(self, key: str, data: str, version: Version) -> None:
         try:
-            await self._client.save_state(self._store, stored_key(key), data, etag=etag, options=FIRST_WRITE)
+            await self._client.save_state(self._store, stored_key(key), data, etag=version.etag, options=FIRST_WRITE)
         except Exception as error:
             if _grpc_code(error) == grpc.StatusCode.ABORTED:
                 raise ConcurrencyError(key) from error
@@ -102,34 +158,68 @@ class DaprState:
             raise
         return True
 
-    async def write_and_announce(self, key: str, data: str, etag: str | None, event: Event) -> None:
-        # One transaction on a store with an outbox (components/*-store.yaml): Dapr
-        # publishes the projection, the event, to the store's topic only if the state
-        # write commits. The write's metadata becomes the CloudEvent's attributes: its
-        # type, and the trace context, which the outbox would otherwise leave empty.
-        metadata = {"type": event.type, **trace_context()}
-        stored = stored_key(key)
-        operations = [
-            TransactionalStateOperation(key=stored, data=data, etag=etag, metadata=metadata),
-            TransactionalStateOperation(
-                key=stored,
-                data=event.model_dump_json(),
-                metadata={"outbox.projection": "true", "contentType": "application/json"},
-            ),
-        ]
-        try:
-            await self._client.execute_state_transaction(self._store, operations)
-        except Exception as error:
-            # A transaction tells no ETag mismatch apart (on Redis, Dapr 1.18 answers
-            # INTERNAL "failed to set key"): a key written since it was read is one.
-            aborted = _grpc_code(error) == grpc.StatusCode.ABORTED
-            if aborted or (etag is not None and await self._etag_of(key) != etag):
-                raise ConcurrencyError(key) from error
-            raise
-
-    async def _etag_of(self, key: str) -> str | None:
+    async def read_with_pending(self, key: str) -> Versioned[bytes] | None:
         found = await self.read(key)
-        return found.etag if found else None
+        if found is None:
+            return None
+        envelope = _Envelope.model_validate_json(found.value)
+        return Versioned(json.dumps(envelope.record).encode(), Version(found.version.etag, envelope.pending))
+
+    async def write_and_announce(self, key: str, data: str, version: Version | None, event: Event | None) -> None:
+        pending = (*(version.pending if version else ()), *([Announcement.of(event)] if event else ()))
+        envelope = _envelope(data, pending)
+        if version is None:
+            if not await self.create(key, envelope):
+                raise ConcurrencyError(key)
+        else:
+            await self.replace(key, envelope, version)
+        await self._publish(key, pending)
+
+    async def relay(self, key: str, version: Version) -> None:
+        await self._publish(key, version.pending)
+
+    async def publish(self, event: Event) -> None:
+        await self._send(Announcement.of(event))
+
+    async def _publish(self, key: str, pending: tuple[Announcement, ...]) -> None:
+        if not pending:
+            return
+        for announcement in pending:
+            await self._send(announcement)
+        task = asyncio.create_task(self._clear(key, {a.id for a in pending}))
+        self._clearing.add(task)
+        task.add_done_callback(self._clearing.discard)
+
+    async def _clear(self, key: str, published: set[str]) -> None:
+        """Take the published events off the record, unless it has changed since: then
+        its writer carried them on and publishes (and clears) them itself."""
+        try:
+            found = await self.read_with_pending(key)
+            if found is None or not found.version.pending:
+                return
+            if {a.id for a in found.version.pending} <= published:
+                await self.replace(key, _envelope(found.value.decode(), ()), found.version)
+        except ConcurrencyError:
+            pass
+        except Exception:  # published all the same: a relay would publish them again, ids unchanged
+            log.warning("could not clear published events off a record", exc_info=True)
+
+
+    async def _send(self, announcement: Announcement) -> None:
+        await self._client.publish_event(
+            PUBSUB,
+            announcement.topic,
+            json.dumps(announcement.data),
+            data_content_type="application/json",
+            # daprd takes these for the CloudEvent's own id and type.
+            publish_metadata={"cloudevent.id": announcement.id, "cloudevent.type": announcement.type},
+        )
+
+
+def _envelope(record: str, pending: tuple[Announcement, ...]) -> str:
+    # The record is JSON already: put it in as it is rather than parse it again.
+    events = ",".join(announcement.model_dump_json() for announcement in pending)
+    return f'{{"record":{record},"pending":[{events}]}}'
 
 
 def _grpc_code(error: Exception) -> grpc.StatusCode | None:

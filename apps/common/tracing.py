@@ -2,8 +2,8 @@
 
 Dapr starts the trace and hands its W3C context (`traceparent`) to the app with every
 request and delivery. The app's spans continue it; the context goes back to the sidecar
-on every call (gRPC metadata), and into every event the outbox publishes (the state
-transaction's metadata: see `common.state`), so the next app continues the same trace.
+on every call (gRPC metadata), and the sidecar puts it into every event the app
+publishes, so the next app continues the same trace.
 Spans go to Zipkin when OTEL_EXPORTER_ZIPKIN_ENDPOINT is set (dapr.yaml); without it the
 context still flows, and the logs still carry the trace id.
 """

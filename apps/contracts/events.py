@@ -41,6 +41,14 @@ class Event(BaseModel):
     customer_id: str = Id
 
 
+class OrderRequested(Event):
+    """A command, not a fact: an order accepted at the front door, for the orders app
+    itself to place (POST /orders is answered once the broker holds it)."""
+
+    topic, type = Topic.ORDER_REQUESTS, EventType.ORDER_REQUESTED
+    items: Lines = Field(min_length=1, max_length=50)
+
+
 class OrderPlaced(Event):
     topic, type = Topic.ORDERS, EventType.ORDER_PLACED
     items: Lines = Field(min_length=1, max_length=50)
@@ -103,7 +111,7 @@ class ShipmentScheduled(Event):
 EVENTS: dict[EventType, type[Event]] = {
     model.type: model
     for model in (
-        OrderPlaced, OrderConfirmed, OrderCancelled, StockReserved, StockRejected,
+        OrderRequested, OrderPlaced, OrderConfirmed, OrderCancelled, StockReserved, StockRejected,
         StockReleased, PaymentSucceeded, PaymentFailed, ShipmentScheduled,
     )
 }

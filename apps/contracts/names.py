@@ -7,7 +7,6 @@ two in step.
 from enum import StrEnum
 
 PUBSUB = "pubsub"
-OUTBOX_PUBSUB = "outbox"  # between a state transaction and its announcement
 ORDERS_STORE = "orders-store"
 INVENTORY_STORE = "inventory-store"
 PAYMENTS_STORE = "payments-store"
@@ -24,9 +23,17 @@ class Topic(StrEnum):
     PAYMENTS = "payments"
     SHIPPING = "shipping"
     DEAD_LETTERS = "deadletters"
+    # Not a context's facts: the orders app's own queue of accepted POST /orders.
+    ORDER_REQUESTS = "order-requests"
+
+
+# The topics that carry facts, each a context's: what the storefront's live view and
+# notifications hear.
+FACT_TOPICS = frozenset(Topic) - {Topic.DEAD_LETTERS, Topic.ORDER_REQUESTS}
 
 
 class EventType(StrEnum):
+    ORDER_REQUESTED = "order.requested"
     ORDER_PLACED = "order.placed"
     ORDER_CONFIRMED = "order.confirmed"
     ORDER_CANCELLED = "order.cancelled"

@@ -1,5 +1,5 @@
 """The inventory service: loads stock, applies the pure decisions, stores the stock and
-announces what it decided, the announcement in one transaction with its record."""
+announces what it decided, the announcement in one write with its record."""
 
 import asyncio
 import logging
@@ -55,14 +55,16 @@ class InventoryService:
         order = event.data
         async with self._writing(line.sku for line in order.items):
             for _ in range(MAX_ATTEMPTS):
-                if await self._store.reservation(order.order_id) is not None:
+                answered = await self._store.reservation(order.order_id)
+                if answered is not None:
                     log.info("order answered before; nothing to do", extra={"order_id": order.order_id})
+                    await self._store.relay(order.order_id, answered.version)
                     return Outcome.SUCCESS
                 stored = await self._store.levels(line.sku for line in order.items)
                 plan = decisions.plan_reservation(order, _values(stored))
                 try:
                     await self._write(plan.changes, stored)
-                    await self._store.save_reservation(order.order_id, plan.answer, etag=None, announce=plan.outcome)
+                    await self._store.save_reservation(order.order_id, plan.answer, None, announce=plan.outcome)
                 except ConcurrencyError:
                     continue
                 log.info("answered with %s", plan.outcome.type, extra={"order_id": order.order_id})
@@ -76,6 +78,8 @@ class InventoryService:
             stored = await self._store.reservation(order_id)
             if stored is None or stored.value.reserved is None or stored.value.released:
                 log.info("nothing held for the order", extra={"order_id": order_id})
+                if stored is not None:
+                    await self._store.relay(order_id, stored.version)
                 return Outcome.SUCCESS
             reserved = stored.value.reserved
             async with self._writing(line.sku for line in reserved.items):
@@ -84,7 +88,7 @@ class InventoryService:
                 try:
                     await self._write(changes, levels)
                     done = stored.value.model_copy(update={"released": True})
-                    await self._store.save_reservation(order_id, done, stored.etag, announce=released)
+                    await self._store.save_reservation(order_id, done, stored.version, announce=released)
                 except ConcurrencyError:
                     continue
             log.info("released the order's stock", extra={"order_id": order_id})
@@ -99,12 +103,14 @@ class InventoryService:
                 stored = await self._store.reservation(order_id)
                 if stored is None or stored.value.shipped:
                     log.info("shipment heard before; nothing to do", extra={"order_id": order_id})
+                    if stored is not None:
+                        await self._store.relay(order_id, stored.version)
                     return Outcome.SUCCESS
                 levels = await self._store.levels(line.sku for line in event.data.items)
                 try:
                     await self._write(decisions.plan_shipment(order_id, _values(levels)), levels)
                     done = stored.value.model_copy(update={"shipped": True})
-                    await self._store.save_reservation(order_id, done, stored.etag)
+                    await self._store.save_reservation(order_id, done, stored.version)
                 except ConcurrencyError:
                     continue
                 log.info("the order's stock has shipped", extra={"order_id": order_id})
@@ -115,7 +121,7 @@ class InventoryService:
         # One SKU at a time, in a fixed order; a conflict restarts the caller from a fresh
         # read, which sees the holds this attempt has already written.
         for sku in sorted(changes):
-            await self._store.replace(changes[sku], read[sku].etag)
+            await self._store.replace(changes[sku], read[sku].version)
 
 
 def _conflicted(order_id: str) -> Outcome:

@@ -11,6 +11,7 @@ from common.logs import configure_logging
 from common.state import DaprState
 from common.tracing import about_order
 from contracts.events import (
+    OrderRequested,
     PaymentFailed,
     PaymentSucceeded,
     ShipmentScheduled,
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None, service: OrdersService | None =
     app.get("/orders/{order_id}/events")(get_order_events)
     # Which event goes to which handler, on the paths the routing rules of
     # components/subscriptions.yaml name; facts outside them take the default route.
+    app.post("/events/order-requested")(event_endpoint(OrderRequested, OrdersService.place))
     app.post("/events/stock-reserved")(event_endpoint(StockReserved, OrdersService.record))
     app.post("/events/stock-rejected")(event_endpoint(StockRejected, OrdersService.record))
     app.post("/events/payment-succeeded")(event_endpoint(PaymentSucceeded, OrdersService.record))
@@ -60,7 +62,7 @@ async def place_order(
     service: Service,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=128)] = None,
 ) -> OrderAccepted:
-    order = await service.place(command, idempotency_key)
+    order = await service.accept(command, idempotency_key)
     about_order(order.order_id)
     response.headers["Location"] = f"/orders/{order.order_id}"
     return OrderAccepted(order_id=order.order_id, status=order.status)

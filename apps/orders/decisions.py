@@ -11,14 +11,21 @@ from contracts.events import (
     OrderCancelled,
     OrderConfirmed,
     OrderPlaced,
+    OrderRequested,
 )
 from contracts.names import EventType
 from orders.model import Fact, Order, OrderRecord, OrderStatus, PlaceOrder, takes
 
 
-def place_order(order_id: str, command: PlaceOrder) -> tuple[OrderRecord, OrderPlaced]:
-    placed = OrderPlaced(order_id=order_id, customer_id=command.customer_id, items=tuple(command.items))
-    history = (_fact(f"{order_id}/{placed.type}", placed),)
+def request_order(order_id: str, command: PlaceOrder) -> tuple[OrderRequested, Order]:
+    """The command that makes a client's order durable, and the order as it will be placed."""
+    requested = OrderRequested(order_id=order_id, customer_id=command.customer_id, items=tuple(command.items))
+    return requested, Order(order_id=order_id, customer_id=command.customer_id, items=requested.items)
+
+
+def place_order(requested: OrderRequested) -> tuple[OrderRecord, OrderPlaced]:
+    placed = OrderPlaced(order_id=requested.order_id, customer_id=requested.customer_id, items=requested.items)
+    history = (_fact(f"{placed.order_id}/{placed.type}", placed),)
     return OrderRecord(history=history, view=rebuild(history)), placed
 
 

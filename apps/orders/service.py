@@ -1,5 +1,5 @@
 """The orders service: loads an order's record, applies the pure decisions, stores the
-record and announces what changed, in one transaction."""
+record and announces what changed, both or neither (common.state's outbox)."""
 
 import logging
 from typing import Any
@@ -7,7 +7,7 @@ from uuid import uuid4
 
 from common.delivery import Outcome
 from common.state import ConcurrencyError
-from contracts.events import CloudEvent
+from contracts.events import CloudEvent, OrderRequested
 from orders import decisions
 from orders.model import Fact, Order, PlaceOrder
 from orders.store import OrderStore
@@ -22,17 +22,34 @@ class OrdersService:
     def __init__(self, store: OrderStore) -> None:
         self._store = store
 
-    async def place(self, command: PlaceOrder, idempotency_key: str | None = None) -> Order:
+    async def accept(self, command: PlaceOrder, idempotency_key: str | None = None) -> Order:
+        """Make the order durable as a command on the broker, which the orders app hears
+        (`place`): a crash after the answer loses nothing, and a client need not retry."""
         order_id = uuid4().hex
         if idempotency_key is not None:
             order_id = await self._store.claim_idempotency_key(idempotency_key, order_id)
         stored = await self._store.get(order_id)
         if stored is not None:  # a repeated Idempotency-Key: the first order stands
             return stored.value.view
-        record, placed = decisions.place_order(order_id, command)
-        await self._store.save(record, etag=None, announce=placed)
-        log.info("order placed", extra={"order_id": order_id})
-        return record.view
+        requested, order = decisions.request_order(order_id, command)
+        await self._store.request(requested)
+        return order
+
+    async def place(self, event: CloudEvent[OrderRequested]) -> Outcome:
+        """Store the requested order and announce it placed."""
+        context = {"order_id": event.data.order_id}
+        stored = await self._store.get(event.data.order_id)
+        if stored is not None:
+            log.info("order placed before; nothing to do", extra=context)
+            await self._store.relay(event.data.order_id, stored.version)
+            return Outcome.SUCCESS
+        record, placed = decisions.place_order(event.data)
+        try:
+            await self._store.save(record, version=None, announce=placed)
+        except ConcurrencyError:  # placed by a concurrent delivery: the retry finds it and relays
+            return Outcome.RETRY
+        log.info("order placed", extra=context)
+        return Outcome.SUCCESS
 
     async def get(self, order_id: str) -> Order | None:
         stored = await self._store.get(order_id)
@@ -53,10 +70,11 @@ class OrdersService:
             decision = decisions.record(stored.value, event.id, event.data)
             if decision is None:
                 log.info("ignoring a late or duplicate event", extra=context)
+                await self._store.relay(event.data.order_id, stored.version)
                 return Outcome.SUCCESS
             record, announce = decision
             try:
-                await self._store.save(record, stored.etag, announce)
+                await self._store.save(record, stored.version, announce)
             except ConcurrencyError:
                 continue
             log.info("order is now %s", record.view.status, extra=context)

@@ -3,6 +3,7 @@
 import logging
 
 from common.delivery import Outcome
+from common.state import ConcurrencyError
 from contracts.events import CloudEvent, StockReserved
 from payments import decisions
 from payments.gateway import Gateway, GatewayUnavailable
@@ -20,8 +21,10 @@ class PaymentsService:
     async def stock_reserved(self, event: CloudEvent[StockReserved]) -> Outcome:
         reserved = event.data
         context = {"order_id": reserved.order_id}
-        if await self._store.get(reserved.order_id) is not None:
+        paid = await self._store.get(reserved.order_id)
+        if paid is not None:
             log.info("order paid for before; nothing to do", extra=context)
+            await self._store.relay(reserved.order_id, paid.version)
             return Outcome.SUCCESS
         try:
             charge = await self._gateway.charge(reserved.order_id, reserved.customer_id, reserved.amount_cents)
@@ -30,9 +33,13 @@ class PaymentsService:
             log.warning("gateway unavailable; asking Dapr to retry", extra={**context, "reason": str(error)})
             return Outcome.RETRY
         payment = decisions.payment_for(reserved, charge)
-        await self._store.add(reserved.order_id, payment)
+        try:
+            await self._store.add(reserved.order_id, payment)
+        except ConcurrencyError:  # a concurrent delivery paid first: the retry finds it and relays
+            return Outcome.RETRY
         log.info("payment %s", "succeeded" if payment.succeeded else "failed", extra=context)
         return Outcome.SUCCESS
 
     async def get(self, order_id: str) -> Payment | None:
-        return await self._store.get(order_id)
+        paid = await self._store.get(order_id)
+        return paid.value if paid else None

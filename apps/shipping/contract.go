@@ -18,6 +18,7 @@ const (
 // contractEventTypes is every CloudEvent type the contract names. A topic carries facts
 // for other subscribers too: those are acknowledged, anything else is dead-lettered.
 var contractEventTypes = map[string]bool{
+	"order.requested":     true,
 	"order.placed":        true,
 	"order.confirmed":     true,
 	"order.cancelled":     true,

@@ -21,18 +21,19 @@ const (
 	connectPause = time.Second
 )
 
-// daprStore is the Store over the state API of the app's own sidecar, through the Dapr Go
-// SDK's client (gRPC), which sends DAPR_API_TOKEN with every call. Until connect has
-// reached the sidecar, every call fails, and the delivery is retried.
+// daprStore is the Store over the state and pub/sub APIs of the app's own sidecar,
+// through the Dapr Go SDK's client (gRPC), which sends DAPR_API_TOKEN with every call.
+// Until connect has reached the sidecar, every call fails, and the delivery is retried.
 type daprStore struct {
 	client atomic.Pointer[dapr.Client]
+	log    *slog.Logger // for what goes wrong off a delivery's path
 }
 
 // connect returns once the sidecar's gRPC API at address answers. A pod's containers
 // start together, so the sidecar may come after the app; each try waits as long as the
 // SDK does (DAPR_CLIENT_TIMEOUT_SECONDS, 5 by default), and a try that fails at once (a
 // bad DAPR_CLIENT_TIMEOUT_SECONDS) is not repeated in a tight loop.
-func (s *daprStore) connect(address string, log *slog.Logger) {
+func (s *daprStore) connect(address string) {
 	for {
 		client, err := dapr.NewClientWithAddressContext(context.Background(), address,
 			grpc.WithChainUnaryInterceptor(traceToSidecar))
@@ -40,7 +41,7 @@ func (s *daprStore) connect(address string, log *slog.Logger) {
 			s.client.Store(&client)
 			return
 		}
-		log.Info("waiting for the sidecar", "reason", err.Error())
+		s.log.Info("waiting for the sidecar", "reason", err.Error())
 		time.Sleep(connectPause)
 	}
 }
@@ -53,7 +54,7 @@ func (s *daprStore) sidecar() (dapr.Client, error) {
 	return *client, nil
 }
 
-func (s *daprStore) Shipment(ctx context.Context, orderID string) (*Shipment, error) {
+func (s *daprStore) Shipment(ctx context.Context, orderID string) (*StoredShipment, error) {
 	client, err := s.sidecar()
 	if err != nil {
 		return nil, err
@@ -67,48 +68,107 @@ func (s *daprStore) Shipment(ctx context.Context, orderID string) (*Shipment, er
 	if len(item.Value) == 0 {
 		return nil, nil
 	}
-	var shipment Shipment
-	if err := json.Unmarshal(item.Value, &shipment); err != nil {
+	stored := StoredShipment{etag: item.Etag}
+	if err := json.Unmarshal(item.Value, &stored); err != nil {
 		return nil, fmt.Errorf("reading shipment: %w", err)
 	}
-	return &shipment, nil
+	return &stored, nil
 }
 
-// Schedule writes the shipment and, through the store's outbox, publishes the
-// announcement to the shipping topic in the same transaction.
-//
-// Two upserts of one key: the first is stored, and its metadata becomes attributes of
-// the published CloudEvent (type, datacontenttype, traceparent); the second, marked as the outbox
-// projection, is what gets published instead of the stored value. The projection's
-// contentType becomes the published CloudEvent's datacontenttype.
-//
-// No ETag: on Redis the outbox's own write commits even when an ETag check in the same
-// transaction fails, so an ETag here would not stop the announcement.
-func (s *daprStore) Schedule(ctx context.Context, shipment Shipment, announcement ShipmentScheduled) error {
+// firstWrite makes a write without an ETag create-only, and one with an ETag fail if
+// the key has changed since it was read.
+var firstWrite = []dapr.StateOption{
+	dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite), dapr.WithConsistency(dapr.StateConsistencyStrong),
+}
+
+// Schedule creates the order's key with the shipment and its announcement pending, then
+// publishes it. If the key exists already, another delivery of the payment got there
+// first: its shipment stays, and what it left pending is relayed.
+func (s *daprStore) Schedule(ctx context.Context, shipment Shipment, scheduled ShipmentScheduled) error {
 	client, err := s.sidecar()
 	if err != nil {
 		return err
 	}
-	stored, err := json.Marshal(shipment)
+	announcement, err := announce(scheduled)
 	if err != nil {
 		return err
 	}
-	announced, err := json.Marshal(announcement)
+	stored := StoredShipment{Shipment: shipment, Pending: []Announcement{announcement}}
+	value, err := json.Marshal(stored)
 	if err != nil {
 		return err
 	}
-	key := shipmentKey(shipment.OrderID)
-	// The outbox leaves the published event's traceparent empty unless the write's
-	// metadata gives it: without it, the trace would end here.
-	attributes := traceContext(ctx)
-	attributes["type"], attributes["datacontenttype"] = typeShipmentScheduled, "application/json"
-	projection := map[string]string{"outbox.projection": "true", "contentType": "application/json"}
+	write, cancel := context.WithTimeout(ctx, sidecarTimeout)
+	defer cancel()
+	if err := client.SaveState(write, storeName, shipmentKey(shipment.OrderID), value, nil, firstWrite...); err != nil {
+		// Redis answers "key exists" with an unspecific error: look before judging.
+		existing, readErr := s.Shipment(ctx, shipment.OrderID)
+		if readErr != nil || existing == nil {
+			return err
+		}
+		stored = *existing
+	}
+	return s.Relay(ctx, stored)
+}
+
+// Relay publishes the pending announcements through the sidecar, which puts the
+// delivery's trace context into each CloudEvent, then takes them off the stored
+// shipment in the background: the delivery need not wait for that.
+func (s *daprStore) Relay(ctx context.Context, stored StoredShipment) error {
+	if len(stored.Pending) == 0 {
+		return nil
+	}
+	client, err := s.sidecar()
+	if err != nil {
+		return err
+	}
+	published := map[string]bool{}
+	for _, announcement := range stored.Pending {
+		if err := publish(ctx, client, announcement); err != nil {
+			return err
+		}
+		published[announcement.ID] = true
+	}
+	orderID := stored.Shipment.OrderID
+	go func() {
+		if err := s.clear(context.WithoutCancel(ctx), client, orderID, published); err != nil {
+			s.log.Info("published announcements left pending; a relay publishes them again, ids unchanged",
+				"order_id", orderID, "reason", err.Error())
+		}
+	}()
+	return nil
+}
+
+func publish(ctx context.Context, client dapr.Client, announcement Announcement) error {
 	ctx, cancel := context.WithTimeout(ctx, sidecarTimeout)
 	defer cancel()
-	return client.ExecuteStateTransaction(ctx, storeName, nil, []*dapr.StateOperation{
-		{Type: dapr.StateOperationTypeUpsert, Item: &dapr.SetStateItem{Key: key, Value: stored, Metadata: attributes}},
-		{Type: dapr.StateOperationTypeUpsert, Item: &dapr.SetStateItem{Key: key, Value: announced, Metadata: projection}},
-	})
+	return client.PublishEvent(ctx, pubsubName, announcement.Topic, []byte(announcement.Data),
+		dapr.PublishEventWithContentType("application/json"),
+		// daprd makes these the CloudEvent's own id and type.
+		dapr.PublishEventWithMetadata(map[string]string{"cloudevent.id": announcement.ID, "cloudevent.type": announcement.Type}))
+}
+
+// clear empties the stored shipment's pending list if it holds only announcements just
+// published; if anything else is pending, its writer relays it. The ETag makes sure no
+// write came in between.
+func (s *daprStore) clear(ctx context.Context, client dapr.Client, orderID string, published map[string]bool) error {
+	stored, err := s.Shipment(ctx, orderID)
+	if err != nil || stored == nil || len(stored.Pending) == 0 {
+		return err
+	}
+	for _, announcement := range stored.Pending {
+		if !published[announcement.ID] {
+			return nil
+		}
+	}
+	stored.Pending = []Announcement{}
+	value, err := json.Marshal(stored)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, sidecarTimeout)
+	defer cancel()
+	return client.SaveStateWithETag(ctx, storeName, shipmentKey(orderID), value, stored.etag, nil, firstWrite...)
 }
 
 func (s *daprStore) Close() {

@@ -1,6 +1,6 @@
 // shipping schedules a shipment for every paid order and announces it: it hears
 // payment.succeeded on the payments topic and publishes shipment.scheduled to the
-// shipping topic through its state store's outbox. Its sidecar delivers events to it
+// shipping topic through its own outbox (store.go). Its sidecar delivers events to it
 // over HTTP (the standard library's server); it calls the sidecar through the Dapr Go
 // SDK's client.
 package main
@@ -32,8 +32,8 @@ func main() {
 		os.Exit(2)
 	}
 	otel.SetTracerProvider(tracing)
-	store := &daprStore{}
-	go store.connect(fmt.Sprintf("127.0.0.1:%d", settings.DaprGRPCPort), log)
+	store := &daprStore{log: log}
+	go store.connect(fmt.Sprintf("127.0.0.1:%d", settings.DaprGRPCPort))
 	defer store.Close()
 	service := &Service{store: store}
 	server := &http.Server{

@@ -53,12 +53,36 @@ func TestAPaidOrderIsScheduledAndAnnouncedOnce(t *testing.T) {
 		t.Fatalf("redelivery: %s", got)
 	}
 
-	if len(store.announced) != 1 {
-		t.Fatalf("announced %d times, want once", len(store.announced))
+	if len(store.published) != 1 || store.published[0].ID != "o-1/shipment.scheduled" {
+		t.Fatalf("published %+v, want o-1/shipment.scheduled once", store.published)
 	}
-	announced, shipment := store.announced[0], store.shipments["o-1"]
-	if announced.ShipmentID != shipment.ShipmentID || announced.CustomerID != "c-1" || shipment.PaymentEventID != "e-1" {
-		t.Fatalf("announced %+v for shipment %+v", announced, shipment)
+	var announced ShipmentScheduled
+	_ = json.Unmarshal(store.published[0].Data, &announced)
+	stored := store.shipments["o-1"]
+	if announced.ShipmentID != stored.Shipment.ShipmentID || announced.CustomerID != "c-1" || stored.Shipment.PaymentEventID != "e-1" {
+		t.Fatalf("announced %+v for shipment %+v", announced, stored.Shipment)
+	}
+	if len(stored.Pending) != 0 {
+		t.Fatalf("still pending after publishing: %+v", stored.Pending)
+	}
+}
+
+func TestAFailedPublishIsRetriedAndTheRedeliveryRelaysTheAnnouncement(t *testing.T) {
+	server, store := newTestApp(t)
+	store.failNextPublish = errors.New("pubsub unavailable")
+	event := cloudEvent("e-6", typePaymentSucceeded, paidOrder)
+
+	if got := deliverTo(t, server, pathPaymentSucceeded, event); got != Retry {
+		t.Fatalf("answered %s, want RETRY", got)
+	}
+	if pending := store.shipments["o-1"].Pending; len(pending) != 1 || len(store.published) != 0 {
+		t.Fatalf("stored %+v and published %+v, want the announcement pending", pending, store.published)
+	}
+	if got := deliverTo(t, server, pathPaymentSucceeded, event); got != Success {
+		t.Fatalf("the redelivery answered %s", got)
+	}
+	if len(store.published) != 1 || store.published[0].ID != "o-1/shipment.scheduled" || len(store.shipments["o-1"].Pending) != 0 {
+		t.Fatalf("published %+v, pending %+v", store.published, store.shipments["o-1"].Pending)
 	}
 }
 
@@ -73,7 +97,7 @@ func TestPoisonIsDroppedAndNothingIsScheduled(t *testing.T) {
 			t.Errorf("%s: answered %s, want DROP", name, got)
 		}
 	}
-	if len(store.shipments) != 0 || len(store.announced) != 0 {
+	if len(store.shipments) != 0 || len(store.published) != 0 {
 		t.Fatalf("poison changed state: %+v", store)
 	}
 }

@@ -24,7 +24,8 @@ type Service struct {
 }
 
 // PaymentSucceeded schedules one shipment per paid order. A redelivered payment finds
-// the shipment already there and schedules (and announces) nothing again.
+// the shipment already there and schedules nothing again, but relays its announcement
+// if that is still pending: a crash may have come between the write and the publish.
 func (s *Service) PaymentSucceeded(ctx context.Context, log *slog.Logger, event CloudEvent) Outcome {
 	payment, err := decodePaymentSucceeded(event.Data)
 	if err != nil {
@@ -39,7 +40,12 @@ func (s *Service) PaymentSucceeded(ctx context.Context, log *slog.Logger, event 
 		return Retry
 	}
 	if existing != nil {
-		log.Info("shipment already scheduled; ignoring a duplicate payment", "shipment_id", existing.ShipmentID)
+		if err := s.store.Relay(ctx, *existing); err != nil {
+			log.Error("could not publish the pending announcement; Dapr will retry", "reason", err.Error())
+			return Retry
+		}
+		log.Info("shipment already scheduled; ignoring a duplicate payment",
+			"shipment_id", existing.Shipment.ShipmentID, "relayed", len(existing.Pending))
 		return Success
 	}
 	shipment, scheduled := scheduleShipment(payment, event.ID)

@@ -3,8 +3,8 @@ package main
 // Shipping's own spans, inside the one trace that follows an order everywhere. Dapr
 // hands the W3C trace context to the app with every delivery (the traceparent header);
 // the delivery's span continues it, and the context goes back to the sidecar on every
-// call the delivery makes and, through the outbox, into the shipment.scheduled it
-// publishes, so notifications and storefront continue the same trace.
+// call the delivery makes, and so into the shipment.scheduled it publishes (the sidecar
+// puts it in the CloudEvent), so notifications and storefront continue the same trace.
 
 import (
 	"context"

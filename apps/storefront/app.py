@@ -25,7 +25,7 @@ from common.logs import configure_logging
 from common.metrics import metrics_of, type_label
 from common.state import DaprState
 from common.tracing import dapr_client
-from contracts.names import PUBSUB, STOREFRONT_STORE, Topic
+from contracts.names import FACT_TOPICS, PUBSUB, STOREFRONT_STORE, Topic
 from storefront import decisions
 from storefront.invoke import Invoker
 from storefront.model import DeadLetter, Replay
@@ -86,7 +86,7 @@ def subscribe(dapr: DaprApp) -> None:
     business topic to the live saga, and the dead letters to be kept. They come raw, so
     that even bytes that were never a CloudEvent arrive, and have no dead-letter topic of
     their own: the storefront keeps whatever it is given."""
-    for topic in sorted(set(Topic) - {Topic.DEAD_LETTERS}):
+    for topic in sorted(FACT_TOPICS):
         dapr.subscribe(PUBSUB, topic, route=f"/events/saga/{topic}", dead_letter_topic=Topic.DEAD_LETTERS)(
             hear_saga_event
         )

@@ -41,8 +41,8 @@ class StorefrontService:
         before it comes here)."""
         if not letter.replayable or not isinstance(letter.message, dict):
             raise NotReplayable(letter.id)
-        # Published directly, not through an outbox: the topic is the letter's own, and a
-        # replay that is published twice is absorbed by the idempotent consumers.
+        # Published directly, not through a record's outbox: the topic is the letter's own,
+        # and a replay that is published twice is absorbed by the idempotent consumers.
         await self._client.publish_event(
             pubsub_name=PUBSUB,
             topic_name=str(letter.topic),

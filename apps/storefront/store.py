@@ -55,7 +55,7 @@ class DeadLetterStore:
                 continue
             value = change(json.loads(found.value))
             try:
-                await self._state.replace(key, json.dumps(value), found.etag)
+                await self._state.replace(key, json.dumps(value), found.version)
                 return value
             except ConcurrencyError:
                 continue

@@ -44,13 +44,22 @@ def order(system: System, order_id: str) -> dict[str, Any]:
     return get(f"{system['orders'].url}/orders/{order_id}")
 
 
+def placed(system: System, order_id: str) -> dict[str, Any] | None:
+    """The order once the orders app has placed it; None while its command is on the broker."""
+    response = requests.get(f"{system['orders'].url}/orders/{order_id}", headers=TO_APP, timeout=TIMEOUT)
+    if response.status_code == 404:
+        return None
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 def stock(system: System, sku: str) -> dict[str, Any]:
     return get(f"{system['inventory'].url}/stock/{sku}")
 
 
 def settled(system: System, order_id: str, timeout: float = TIMEOUT) -> dict[str, Any]:
     """The order once the saga is done with it (shipped or cancelled)."""
-    return wait_until(lambda: (o := order(system, order_id))["status"] in SETTLED and o, timeout)
+    return wait_until(lambda: (o := placed(system, order_id)) and o["status"] in SETTLED and o, timeout)
 
 
 def publish(system: System, topic: Topic, data: Any, event_type: str, event_id: str) -> None:

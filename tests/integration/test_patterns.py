@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from contracts.names import EventType, Topic
 from payments.decisions import fails_transiently
-from tests.integration.flows import SETTLED, TIMEOUT, order, place_order, settled, stock
+from tests.integration.flows import SETTLED, TIMEOUT, order, place_order, placed, settled, stock
 from tests.support.sidecars import AppWithSidecar, Ports
 from tests.support.system import TRANSIENT_FAILURE_PERCENT, System
 from tests.support.waiting import wait_until
@@ -19,7 +19,7 @@ def test_with_payments_down_orders_are_still_accepted_and_finish_when_it_returns
     try:
         order_ids = [place_order(system, ("tea-sencha", 1)) for _ in range(3)]
         for order_id in order_ids:
-            wait_until(lambda order_id=order_id: order(system, order_id)["status"] == "reserved", TIMEOUT)
+            wait_until(lambda order_id=order_id: (o := placed(system, order_id)) and o["status"] == "reserved", TIMEOUT)
     finally:
         payments.start()
         payments.wait_ready()

@@ -24,7 +24,7 @@ BOUND = RETENTION + 100
 # topic carries more than two events an order, so no subscriber is ever more than half
 # the window behind, however slow this machine is.
 BATCH = RETENTION // 4
-ORDERS = 3 * RETENTION  # each topic and each outbox carries an event or more an order
+ORDERS = 3 * RETENTION  # each topic carries an event or more an order
 WITHIN_WINDOW = 3 * BATCH  # orders while a subscriber is away: one event each on its topic
 DRAIN_TIMEOUT = 120
 
@@ -63,7 +63,7 @@ def place_in_batches(system: System, count: int, away: str | None = None) -> lis
 
 
 def statuses(system: System, order_ids: list[str]) -> Counter[str]:
-    records = system.broker.states("orders", [f"order/{order_id}" for order_id in order_ids])
+    records = system.broker.records("orders", [f"order/{order_id}" for order_id in order_ids])
     return Counter(record["view"]["status"] for record in records.values())
 
 

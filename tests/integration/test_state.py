@@ -1,15 +1,15 @@
-"""The apps' state API (common.state) against a real sidecar and Redis: a write through the
-outbox with a stale ETag is a ConcurrencyError that the handlers retry, not a 500 (Dapr
-1.18 answers it with INTERNAL "failed to set key"); one with no ETag replaces the key, as
-Dapr's transactions take no first-write option; on Redis, the refused write is announced
-all the same; an announcement whose state never comes is dropped; one the broker refuses
-for a while is published when it takes it again."""
+"""The apps' state API and outbox (common.state) against a real sidecar and Redis: a record
+and its announcement are written both or neither; a write with a stale version is a
+ConcurrencyError that announces nothing; each event is published with its own id, the
+same however often; what was published is cleared off the record; an event the broker
+refused stays on the record, and a relay publishes it."""
 
 import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -17,22 +17,16 @@ from dapr.aio.clients import DaprClient
 from dapr.conf import settings as dapr_settings
 from redis import Redis
 
-from common.state import ConcurrencyError, DaprState
-from contracts.events import OrderCancelled
+from common.state import ConcurrencyError, DaprState, Version
+from contracts.events import OrderCancelled, OrderConfirmed, OrderPlaced
 from contracts.names import ORDERS_STORE, Topic
 from tests.support.credentials import redis_client
 from tests.support.processes import Process
 from tests.support.sidecars import Ports, sidecar_alone, start_redis
 
-REDIS_PORT = 6394  # a Redis of its own: what the outbox announces here reaches no app
+REDIS_PORT = 6394  # a Redis of its own: what is announced here reaches no app
 PORTS = Ports(app=0, dapr_http=3720, dapr_grpc=4720, metrics=9720)
-# Where the orders sidecar's outbox puts each announcement until its state is committed:
-# daprd's internal topic <namespace><app-id><topic>outbox, read by the group "orders".
-OUTBOX_STREAM = "defaultordersordersoutbox"
-# daprd holds each announcement 1 s before it publishes it, and looks for a missing
-# state for 10 s before it drops the announcement.
-ANNOUNCED_WITHIN_S = 10.0
-DISCARD_WITHIN_S = 30.0
+CLEARED_WITHIN_S = 10.0
 
 
 @pytest.fixture(scope="module")
@@ -60,98 +54,135 @@ async def orders_state() -> AsyncIterator[DaprState]:
         yield DaprState(client, ORDERS_STORE)
 
 
-async def writes(key: str) -> tuple[bool, bytes]:
-    """Write `key`, write it again with its ETag, try once more with the first, now stale,
-    ETag, then write with none: whether the stale write raised ConcurrencyError, and
-    what the key holds at the end."""
-    event = OrderCancelled(order_id=key, customer_id="c-state", reason="payment_declined")
-    async with orders_state() as state:
-        await state.write_and_announce(key, '{"v": 1}', None, event)
-        first = await state.read(key)
-        assert first is not None
-        await state.write_and_announce(key, '{"v": 2}', first.etag, event)
-        try:
-            await state.write_and_announce(key, '{"v": 3}', first.etag, event)
-            refused = False
-        except ConcurrencyError:
-            refused = True
-        stale = await state.read(key)
-        assert stale is not None and stale.value == b'{"v": 2}'  # the stale write changed nothing
-        await state.write_and_announce(key, '{"v": 4}', None, event)
-        last = await state.read(key)
-    assert last is not None
-    return refused, last.value
+def facts(order_id: str) -> tuple[OrderConfirmed, OrderCancelled, OrderPlaced]:
+    """Three facts about one order, each of its own type (and so its own event id)."""
+    return (
+        OrderConfirmed(order_id=order_id, customer_id="c-state", amount_cents=100),
+        OrderCancelled(order_id=order_id, customer_id="c-state", reason="payment_declined"),
+        OrderPlaced(order_id=order_id, customer_id="c-state", items=({"sku": "tea", "quantity": 1},)),
+    )
 
 
-def test_an_outbox_write_with_a_stale_etag_is_a_concurrency_error_and_one_without_replaces(
+def test_a_write_with_a_stale_version_is_a_concurrency_error_and_announces_nothing(orders_api: None) -> None:
+    order_id = uuid4().hex
+    key, (first_fact, second_fact, stale_fact) = f"order/{order_id}", facts(order_id)
+
+    async def writes() -> tuple[bool, bytes]:
+        async with orders_state() as state:
+            await state.write_and_announce(key, '{"v": 1}', None, first_fact)
+            first = await state.read_with_pending(key)
+            assert first is not None
+            await state.write_and_announce(key, '{"v": 2}', first.version, second_fact)
+            try:
+                await state.write_and_announce(key, '{"v": 3}', first.version, stale_fact)
+                refused = False
+            except ConcurrencyError:
+                refused = True
+            last = await state.read_with_pending(key)
+        assert last is not None
+        return refused, last.value
+
+    assert asyncio.run(writes()) == (True, b'{"v": 2}')
+    published = {event["id"] for event in announcements(redis_client(REDIS_PORT), order_id)}
+    assert published == {f"{order_id}/order.confirmed", f"{order_id}/order.cancelled"}
+
+
+def test_a_new_record_is_created_once(orders_api: None) -> None:
+    order_id = uuid4().hex
+    key, (fact, _, _) = f"order/{order_id}", facts(order_id)
+
+    async def creates() -> bytes:
+        async with orders_state() as state:
+            await state.write_and_announce(key, '{"v": 1}', None, fact)
+            with pytest.raises(ConcurrencyError):
+                await state.write_and_announce(key, '{"v": 2}', None, fact)
+            found = await state.read_with_pending(key)
+        assert found is not None
+        return found.value
+
+    assert asyncio.run(creates()) == b'{"v": 1}'
+
+
+def test_an_event_is_published_with_its_own_id_and_type_in_the_trace_and_cleared_off_its_record(
     orders_api: None,
 ) -> None:
-    assert asyncio.run(writes(f"order/{uuid4().hex}")) == (True, b'{"v": 4}')
+    order_id = uuid4().hex
+    key, (fact, _, _) = f"order/{order_id}", facts(order_id)
+
+    async def write_then_pending() -> Version | None:
+        async with orders_state() as state:
+            await state.write_and_announce(key, '{"v": 1}', None, fact)
+            deadline = time.monotonic() + CLEARED_WITHIN_S
+            while time.monotonic() < deadline:
+                found = await state.read_with_pending(key)
+                assert found is not None
+                if not found.version.pending:
+                    return None
+                await asyncio.sleep(0.05)
+            return found.version
+
+    assert asyncio.run(write_then_pending()) is None
+    (event,) = announcements(redis_client(REDIS_PORT), order_id)
+    assert (event["id"], event["type"], event["data"]) == (fact_id(fact), fact.type, fact.model_dump(mode="json"))
+    assert event["traceparent"]
 
 
-def test_on_redis_a_refused_write_is_announced_all_the_same(orders_api: None) -> None:
-    """Dapr runs a transaction on Redis as MULTI/EXEC, which has no rollback: the write
-    whose ETag is stale fails, the outbox's own record in the same transaction does not,
-    so the event of a write that never happened is published. This pins that limit; the
-    docs/runtime-facts.md says how the apps live with it."""
-    key = f"order/{uuid4().hex}"
-    refused, _ = asyncio.run(writes(key))
-    assert refused
+def test_an_event_the_broker_refused_stays_on_its_record_until_a_relay_publishes_it(orders_api: None) -> None:
+    """As after a crash between the write and the publish: the redelivery of the message
+    that caused the write finds it applied and relays what is still pending."""
+    order_id = uuid4().hex
+    key, (fact, _, _) = f"order/{order_id}", facts(order_id)
     broker = redis_client(REDIS_PORT)
-    deadline = time.monotonic() + ANNOUNCED_WITHIN_S
-    while (announced := announcements_of(broker, key)) < 4 and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert announced == 4  # four writes, three committed
 
+    async def refused_then_relayed() -> tuple[tuple[str, ...], Version | None]:
+        async with orders_state() as state:
+            broker.acl_setuser("default", enabled=True, commands=["-xadd"])
+            try:
+                with pytest.raises(Exception) as refused:  # after the resiliency policy's retries
+                    await state.write_and_announce(key, '{"v": 1}', None, fact)
+                assert not isinstance(refused.value, ConcurrencyError)
+            finally:
+                broker.acl_setuser("default", enabled=True, commands=["+xadd"])
+            stored = await state.read_with_pending(key)
+            assert stored is not None and stored.value == b'{"v": 1}'
+            pending = tuple(a.id for a in stored.version.pending)
+            await state.relay(key, stored.version)
+            await asyncio.sleep(1)  # the clear runs after the relay, off its path
+            after = await state.read_with_pending(key)
+        return pending, after.version if after and after.version.pending else None
 
-def test_an_announcement_whose_state_never_came_is_dropped(orders_sidecar: Process) -> None:
-    """An announcement on the outbox's internal topic whose state is missing (its sidecar
-    died before the transaction, or after publishing it and before acknowledging it) is
-    dropped (`outboxDiscardWhenMissingState`). Dapr 1.18.2 as released looks for that state
-    forever, in a loop without a pause; the build tools/setup.sh makes is patched
-    (tools/dapr-runtime/patches)."""
-    broker = redis_client(REDIS_PORT)
-    event = {"id": uuid4().hex, "specversion": "1.0", "source": "orders", "type": "order.placed",
-             "datacontenttype": "application/json", "data": {}}
-    broker.xadd(OUTBOX_STREAM, {"data": json.dumps(event), "metadata": "{}"})
-    deadline = time.monotonic() + DISCARD_WITHIN_S
-    while (unfinished := outbox_backlog(broker)) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert unfinished == 0, f"{unfinished} announcements unread or unacknowledged after {DISCARD_WITHIN_S:.0f}s"
+    assert asyncio.run(refused_then_relayed()) == ((fact_id(fact),), None)
+    assert [event["id"] for event in announcements(broker, order_id)] == [fact_id(fact)]
 
 
 def test_an_announcement_outlasts_a_broker_that_refuses_it_for_a_while(orders_api: None) -> None:
-    """The outbox hands an announcement to the broker once; the Redis pubsub acknowledges
-    its internal message even when that fails, so only the resiliency policy's outbound
-    retries (components/resiliency.yaml) keep the event. Here Redis refuses XADD for 2 s,
-    from just after the write commits: the outbox publishes inside that time."""
-    key = f"order/{uuid4().hex}"
-    event = OrderCancelled(order_id=key, customer_id="c-state", reason="payment_declined")
+    """The publish waits out a broker that refuses it under the resiliency policy's
+    outbound retries (components/resiliency.yaml): Redis refuses XADD for 2 s here."""
+    order_id = uuid4().hex
+    key, (fact, _, _) = f"order/{order_id}", facts(order_id)
     broker = redis_client(REDIS_PORT)
 
     async def write() -> None:
         async with orders_state() as state:
-            await state.write_and_announce(key, '{"v": 1}', None, event)
+            await state.write_and_announce(key, '{"v": 1}', None, fact)
 
-    asyncio.run(write())
-    broker.acl_setuser("default", commands=["-xadd"])  # the outbox waits 1 s before publishing
+    broker.acl_setuser("default", enabled=True, commands=["-xadd"])
     try:
-        time.sleep(2)
+        loop = asyncio.new_event_loop()
+        writing = loop.create_task(write())
+        loop.run_until_complete(asyncio.sleep(2))
     finally:
-        broker.acl_setuser("default", commands=["+xadd"])
-    deadline = time.monotonic() + ANNOUNCED_WITHIN_S
-    while (announced := announcements_of(broker, key)) < 1 and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert announced == 1
+        broker.acl_setuser("default", enabled=True, commands=["+xadd"])
+    loop.run_until_complete(writing)
+    loop.close()
+    assert [event["id"] for event in announcements(broker, order_id)] == [fact_id(fact)]
 
 
-def announcements_of(broker: Redis, order_id: str) -> int:
-    """The events about `order_id` published to the orders topic."""
-    entries = broker.xrange(Topic.ORDERS)
-    return sum(json.loads(fields[b"data"])["data"]["order_id"] == order_id for _, fields in entries)
+def fact_id(fact: OrderConfirmed | OrderCancelled | OrderPlaced) -> str:
+    return f"{fact.order_id}/{fact.type}"
 
 
-def outbox_backlog(broker: Redis) -> int:
-    """Announcements on the internal topic the sidecar has not read, or not acknowledged."""
-    (group,) = [group for group in broker.xinfo_groups(OUTBOX_STREAM) if group["name"] == b"orders"]
-    return group["lag"] + group["pending"]
+def announcements(broker: Redis, order_id: str) -> list[dict[str, Any]]:
+    """The CloudEvents about `order_id` published to the orders topic."""
+    events = (json.loads(fields[b"data"]) for _, fields in broker.xrange(Topic.ORDERS))
+    return [event for event in events if event["data"]["order_id"] == order_id]

@@ -24,8 +24,6 @@ from tests.k8s.tools import ROOT, dapr_module_dir
 
 # Where the sidecars find secrets: a local file, or the cluster's Secrets.
 LOCAL_SECRET_STORE, CLUSTER_SECRET_STORE = "local-secrets", "kubernetes"
-# The namespace daprd puts in the outbox's internal topic names (components/outbox.yaml).
-LOCAL_NAMESPACE, CLUSTER_NAMESPACE = "default", "eda-shop"
 
 
 def services(objects: list[Object]) -> dict[str, Object]:
@@ -165,8 +163,8 @@ def test_the_cluster_uses_the_local_components_with_its_own_secrets_and_namespac
     overlay: str,
     rendered: dict[str, list[Object]],
 ) -> None:
-    """k8s/base/dapr builds on components/ (all but the local secret store) and changes two
-    things: the secret store, and the namespace in the outbox's internal topic names."""
+    """k8s/base/dapr builds on components/ (all but the local secret store) and changes one
+    thing: the secret store."""
     local = {
         c["metadata"]["name"]: c for c in local_resources("Component") if not c["spec"]["type"].startswith("secretstores.")
     }
@@ -178,18 +176,7 @@ def test_the_cluster_uses_the_local_components_with_its_own_secrets_and_namespac
         assert component["auth"] == {"secretStore": CLUSTER_SECRET_STORE}
         assert without(component, "metadata", "spec", "auth") == without(here, "metadata", "spec", "auth")
         assert without(component["spec"], "metadata") == without(here["spec"], "metadata")
-        expected = [in_cluster_namespace(m) for m in here["spec"]["metadata"]] if name == "outbox" else here["spec"]["metadata"]
-        assert component["spec"]["metadata"] == expected
-
-
-def in_cluster_namespace(item: dict[str, Any]) -> dict[str, Any]:
-    """A local metadata item of the outbox as it reads on the cluster, where its
-    internal topics carry the namespace eda-shop in place of `default`."""
-    if item["name"] != "publishingScopes":
-        return item
-    scopes = [scope.split("=") for scope in item["value"].split(";")]
-    renamed = [f"{app}={CLUSTER_NAMESPACE}{topic.removeprefix(LOCAL_NAMESPACE)}" for app, topic in scopes]
-    return {**item, "value": ";".join(renamed)}
+        assert component["spec"]["metadata"] == here["spec"]["metadata"]
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

@@ -69,6 +69,11 @@ class Broker:
         data = self._redis.hget(f"{app_id}||{key}", "data")
         return json.loads(data) if data is not None else None
 
+    def records(self, app_id: str, keys: list[str]) -> dict[str, dict[str, Any]]:
+        """Records that announce facts (see `states`), without the events pending on them
+        (common.state keeps each as {"record": ..., "pending": [...]})."""
+        return {key: envelope["record"] for key, envelope in self.states(app_id, keys).items()}
+
     def keys(self, app_id: str, prefix: str) -> list[str]:
         """The keys in an app's state store that start with `prefix`, without the app's part."""
         stored = self._redis.scan_iter(match=f"{app_id}||{prefix}*", count=1000)
@@ -83,7 +88,7 @@ class Broker:
 
     def pending(self) -> dict[str, int]:
         """Every consumer group with deliveries not yet acknowledged, as 'stream/group': count
-        (the business topics and the outbox's internal ones alike)."""
+        (on every topic)."""
         found = {}
         for stream in self._redis.scan_iter(_type="stream"):
             for group in self._redis.xinfo_groups(stream):
@@ -95,8 +100,7 @@ class Broker:
         return self._redis.xlen(topic) if self._redis.exists(topic) else 0
 
     def streams(self) -> dict[str, tuple[int, int]]:
-        """Every stream (the topics and the outbox's internal ones): the entries it keeps,
-        and how many were ever added to it."""
+        """Every stream (a topic each): the entries it keeps, and how many were ever added to it."""
         found = {}
         for stream in self._redis.scan_iter(_type="stream"):
             info = self._redis.xinfo_stream(stream)

@@ -114,21 +114,16 @@ def _kafka(data_dir: Path, log_dir: Path) -> Iterator[list[Process]]:
 
 
 def _kafka_topics() -> list[str]:
-    """Every topic the Kafka components let an app publish to: the business topics, the
-    dead letters and each store's outbox topic."""
-    published = [*_scopes("pubsub", "publishingScopes").values(), *_scopes("outbox", "publishingScopes").values()]
-    return sorted({topic for topics in published for topic in topics})
+    """Every topic the Kafka components let an app publish to."""
+    return sorted({topic for topics in _scopes("pubsub", "publishingScopes").values() for topic in topics})
 
 
 def _kafka_subscriptions() -> set[tuple[str, str]]:
-    """Each (consumer group, topic) the system reads: every app's business topics in a group
-    named after it, each store's outbox topic in its `-outbox` group (components/variants/
-    kafka), and every business topic in the recorder's."""
+    """Each (consumer group, topic) the system reads: every app's topics in a group named
+    after it, and every topic in the recorder's."""
     heard = _scopes("pubsub", "subscriptionScopes")
     business = {(app_id, topic) for app_id, topics in heard.items() for topic in topics}
-    outboxes = _scopes("outbox", "publishingScopes")
-    outbox = {(f"{app_id}-outbox", topic) for app_id, topics in outboxes.items() for topic in topics}
-    return business | outbox | {(RECORDER_ID, str(topic)) for topic in Topic}
+    return business | {(RECORDER_ID, str(topic)) for topic in Topic}
 
 
 def _scopes(component: str, name: str) -> dict[str, set[str]]:

@@ -25,8 +25,7 @@ VARIANTS = COMPONENTS / "variants"
 SERVERS = {"rabbitmq": "rabbitmq", "mqtt": "mosquitto", "postgres": "postgres", "kafka": "kafka"}
 REPLACES_PUBSUB = {"rabbitmq", "mqtt", "kafka"}
 # The metadata a variant file leaves out and takes from the default component.
-FROM_THE_DEFAULT = {"publishingScopes", "subscriptionScopes",
-                    "outboxPublishPubsub", "outboxPubsub", "outboxPublishTopic", "outboxDiscardWhenMissingState"}
+FROM_THE_DEFAULT = {"publishingScopes", "subscriptionScopes"}
 
 # Saga tests that need to see how far a subscriber has read a topic: on Redis Streams and
 # Kafka, its consumer group's position; on RabbitMQ, whether its queue is drained. MQTT has
@@ -95,7 +94,7 @@ class Variant:
 
 def laid_over(variant: Path) -> dict[str, Any]:
     """The component a variant file makes: its own type and connection, with the scopes,
-    topic scopes and outbox of the default component of its name."""
+    topic scopes of the default component of its name."""
     component, default = _component(variant), COMPONENTS / variant.name
     if not default.exists() or component["metadata"]["name"] != _component(default)["metadata"]["name"]:
         raise ValueError(f"{variant} must replace the component of the same name in {default}")

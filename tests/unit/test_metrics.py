@@ -80,6 +80,8 @@ class UnreachableState(InMemoryState):
     async def read(self, key: str) -> Versioned[bytes] | None:
         raise ConnectionError("the sidecar is gone")
 
+    read_with_pending = read
+
 
 def test_a_handler_that_raises_is_counted_as_an_error_and_a_failure() -> None:
     service = OrdersService(OrderStore(UnreachableState()))

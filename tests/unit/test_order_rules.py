@@ -38,7 +38,8 @@ def test_an_order_takes_only_facts_of_a_later_stage(status: OrderStatus, fact: E
 
 
 def placed() -> tuple[OrderRecord, decisions.OrderPlaced]:
-    return decisions.place_order("o-1", PlaceOrder(customer_id="c-1", items=[{"sku": "tea", "quantity": 2}]))
+    requested, _ = decisions.request_order("o-1", PlaceOrder(customer_id="c-1", items=[{"sku": "tea", "quantity": 2}]))
+    return decisions.place_order(requested)
 
 
 def follow(record: OrderRecord, *events: decisions.Event) -> OrderRecord:

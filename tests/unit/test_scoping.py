@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from contracts.names import OUTBOX_PUBSUB, PUBSUB, Topic
+from contracts.names import PUBSUB, Topic
 from storefront.app import create_app as create_storefront
 from tests.support.scopes import scopes
 from tests.support.subscriptions import served
@@ -74,10 +74,6 @@ def pubsubs() -> list[tuple[Path, dict[str, Any]]]:
     return [(path, c) for path, c in components() if c["metadata"]["name"] == PUBSUB]
 
 
-def outboxes() -> list[tuple[Path, dict[str, Any]]]:
-    return [(path, c) for path, c in components() if c["metadata"]["name"] == OUTBOX_PUBSUB]
-
-
 def label(item: tuple[Path, dict[str, Any]]) -> str:
     return str(item[0].relative_to(ROOT))
 
@@ -104,24 +100,6 @@ def test_an_app_hears_only_the_topics_it_subscribes_to(path: Path, component: di
     assert scopes(component, "subscriptionScopes") == subscribed
     for app, topics in operations("receive").items():
         assert topics == subscribed[app], app
-
-
-@pytest.mark.parametrize(("path", "component"), outboxes(), ids=map(label, outboxes()))
-def test_each_sidecar_publishes_on_the_outbox_only_to_its_own_internal_topic(
-    path: Path, component: dict[str, Any]
-) -> None:
-    # daprd names the internal topic <namespace><app-id><topic>outbox; the namespace is
-    # `default` outside Kubernetes.
-    default_stores = sorted((ROOT / "components").glob("*-store.yaml"))
-    stores = [c for _, c in components(default_stores) if "outboxPublishTopic" in metadata(c)]
-    internal = {
-        app: {f"default{app}{metadata(store)['outboxPublishTopic']['value']}outbox"}
-        for store in stores
-        for app in store["scopes"]
-    }
-    assert scopes(component, "publishingScopes") == internal
-    assert scopes(component, "subscriptionScopes") == {app: set() for app in internal}
-    assert sorted(component["scopes"]) == sorted(internal)
 
 
 @pytest.mark.parametrize(("path", "component"), components(), ids=map(label, components()))

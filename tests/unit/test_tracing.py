@@ -18,8 +18,8 @@ from fastapi.testclient import TestClient
 from opentelemetry.sdk.trace import TracerProvider
 
 from common.logs import JsonFormatter
+from common.state import Announcement
 from common.tracing import TraceContextInterceptor, trace_context
-from contracts.events import Event
 from orders.app import create_app
 from orders.service import OrdersService
 from orders.settings import Settings
@@ -36,16 +36,16 @@ CallDetails = namedtuple("CallDetails", ["method", "timeout", "metadata", "crede
 
 
 class TracedState(InMemoryState):
-    """Keeps the trace context current when each announcement was written, as the Dapr
-    state transaction would carry it (common.state)."""
+    """Keeps the trace context current when each event was published, which the call to
+    the sidecar carries and the sidecar puts into the CloudEvent (common.tracing)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.contexts: list[dict[str, str]] = []
 
-    async def write_and_announce(self, key: str, data: str, etag: str | None, event: Event) -> None:
+    async def _send(self, announcement: Announcement) -> None:
         self.contexts.append(trace_context())
-        await super().write_and_announce(key, data, etag, event)
+        await super()._send(announcement)
 
 
 @pytest.fixture
@@ -101,16 +101,18 @@ def test_log_lines_of_an_event_carry_its_trace_id(
     client: TestClient, state: TracedState, log_lines: Callable[[], list[dict[str, Any]]]
 ) -> None:
     client.post("/orders", json={"customer_id": "c-1", "items": [{"sku": "tea", "quantity": 1}]})
-    (placed,) = state.announced
+    (requested,) = state.announced
+    client.post("/events/order-requested", json=delivered(requested), headers=FROM_THE_SIDECAR)
+    placed = state.announced[-1]
     event = delivered(reserved(placed))
 
     client.post("/events/stock-reserved", json=event, headers=FROM_THE_SIDECAR)
 
     about_the_event = [line for line in log_lines() if line.get("event_id") == event["id"]]
     assert about_the_event and all(line["trace_id"] == TRACE_ID for line in about_the_event)
-    # The order's own line carries the trace POST /orders started.
+    # The order's own line carries the trace of the command's delivery.
     (placing,) = [line for line in log_lines() if line["message"] == "order placed"]
-    assert placing["trace_id"] == traced(state.contexts[0])[0]
+    assert placing["trace_id"] == TRACE_ID
 
 
 def test_calls_to_the_sidecar_carry_the_trace_context() -> None:

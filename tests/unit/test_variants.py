@@ -67,19 +67,18 @@ def test_the_resources_of_a_variant_are_the_defaults_with_its_files_laid_over(tm
     assert Variant.parse("redis").resources(tmp_path / "unused") == COMPONENTS
 
 
-def test_on_kafka_each_app_reads_in_a_group_of_its_own_and_its_outbox_in_another() -> None:
-    pubsub, outbox = (metadata(component(VARIANTS / "kafka" / name)) for name in ("pubsub.yaml", "outbox.yaml"))
+def test_on_kafka_each_app_reads_in_a_group_of_its_own() -> None:
+    pubsub = metadata(component(VARIANTS / "kafka" / "pubsub.yaml"))
 
-    assert (pubsub["consumerGroup"], outbox["consumerGroup"]) == ("{appID}", "{appID}-outbox")
-    assert pubsub["initialOffset"] == outbox["initialOffset"] == "oldest"  # nothing before a first join is skipped
+    assert pubsub["consumerGroup"] == "{appID}"
+    assert pubsub["initialOffset"] == "oldest"  # nothing before a first join is skipped
 
 
 def test_on_kafka_the_components_speak_the_version_of_the_broker_the_pom_fetches() -> None:
     pom = ElementTree.parse(ROOT / "tools" / "kafka" / "pom.xml")
     broker = pom.findtext("m:properties/m:kafka.version", namespaces={"m": "http://maven.apache.org/POM/4.0.0"})
 
-    for name in ("pubsub.yaml", "outbox.yaml"):
-        assert metadata(component(VARIANTS / "kafka" / name))["version"] == broker
+    assert metadata(component(VARIANTS / "kafka" / "pubsub.yaml"))["version"] == broker
 
 
 @pytest.mark.parametrize("name", ["nats", "rabbitmq+mqtt", "kafka+mqtt"])

@@ -10,10 +10,10 @@ from fastapi.routing import APIRoute
 
 from common.apps import MAX_BODY_BYTES
 from contracts.names import (
+    FACT_TOPICS,
     INVENTORY_STORE,
     NOTIFICATIONS_STORE,
     ORDERS_STORE,
-    OUTBOX_PUBSUB,
     PAYMENTS_STORE,
     PUBSUB,
     SHIPPING_STORE,
@@ -40,14 +40,10 @@ APPS = {
     "inventory": create_inventory, "payments": create_payments,
 }
 POLYGLOT_APPS = ("shipping", "notifications")  # Go and Node.js: their own tests check their routes
-# Each state store belongs to one app; the ones that announce do so on their own topic.
+# Each state store belongs to one app.
 STORES = {
-    ORDERS_STORE: ("orders", Topic.ORDERS),
-    INVENTORY_STORE: ("inventory", Topic.INVENTORY),
-    PAYMENTS_STORE: ("payments", Topic.PAYMENTS),
-    STOREFRONT_STORE: ("storefront", None),
-    SHIPPING_STORE: ("shipping", Topic.SHIPPING),
-    NOTIFICATIONS_STORE: ("notifications", None),
+    ORDERS_STORE: "orders", INVENTORY_STORE: "inventory", PAYMENTS_STORE: "payments",
+    STOREFRONT_STORE: "storefront", SHIPPING_STORE: "shipping", NOTIFICATIONS_STORE: "notifications",
 }
 
 
@@ -78,17 +74,10 @@ def test_components_are_the_contracts_and_each_is_scoped() -> None:
     components = {
         c["metadata"]["name"]: c for c in resources("Component") if not c["spec"]["type"].startswith("secretstores.")
     }
-    assert set(components) == {PUBSUB, OUTBOX_PUBSUB, *STORES}
+    assert set(components) == {PUBSUB, *STORES}
     assert sorted(components[PUBSUB]["scopes"]) == sorted([*APPS, *POLYGLOT_APPS])
-    announcing = sorted(owner for owner, topic in STORES.values() if topic)
-    assert sorted(components[OUTBOX_PUBSUB]["scopes"]) == announcing
-    for store, (owner, topic) in STORES.items():
+    for store, owner in STORES.items():
         assert components[store]["scopes"] == [owner]
-        assert metadata(components[store]).get("outboxPublishTopic") == topic
-        if topic:
-            assert metadata(components[store])["outboxPublishPubsub"] == PUBSUB
-            assert metadata(components[store])["outboxPubsub"] == OUTBOX_PUBSUB
-            assert metadata(components[store])["outboxDiscardWhenMissingState"] == "true"
 
 
 def business_subscriptions() -> list[dict[str, Any]]:
@@ -128,7 +117,7 @@ def test_every_event_route_of_an_app_is_subscribed() -> None:
 def test_the_storefront_watches_every_business_topic_in_code() -> None:
     assert not [s for s in resources("Subscription") if s["scopes"] == ["storefront"]]
     watched = [s for s in in_code("storefront") if s["topic"] != Topic.DEAD_LETTERS]
-    assert sorted(s["topic"] for s in watched) == sorted(set(Topic) - {Topic.DEAD_LETTERS})
+    assert sorted(s["topic"] for s in watched) == sorted(FACT_TOPICS)
     for subscription in watched:
         assert subscription["pubsubname"] == PUBSUB
         assert subscription["route"] == f"/events/saga/{subscription['topic']}"
@@ -145,7 +134,7 @@ def test_the_dead_letters_go_to_the_storefront_raw_and_nowhere_further() -> None
 
 def test_notifications_hears_every_business_topic_and_dead_letters() -> None:
     heard = [s for s in resources("Subscription") if s["scopes"] == ["notifications"]]
-    assert sorted(s["spec"]["topic"] for s in heard) == sorted(set(Topic) - {Topic.DEAD_LETTERS})
+    assert sorted(s["spec"]["topic"] for s in heard) == sorted(FACT_TOPICS)
     for subscription in heard:
         assert subscription["spec"]["pubsubname"] == PUBSUB
         assert subscription["spec"]["routes"] == {"default": "/events"}

@@ -11,18 +11,21 @@ import { cloudEvent, startApp } from './helpers.js';
 const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8'));
 const examples = JSON.parse(readFileSync(new URL('examples.json', SCHEMA_URL), 'utf8'));
 const contract = loadContract();
+// Every type but order.requested, the orders app's command to itself on a topic
+// notifications does not hear (components/pubsub.yaml).
+const facts = contract.eventTypes.filter((type) => type !== 'order.requested');
 
 test('the contract is valid JSON Schema 2020-12', () => {
   const ajv = new Ajv2020();
   assert.equal(ajv.validateSchema(schema), true, ajv.errorsText());
 });
 
-test('notifications has a message for every event type of the contract, and no other', () => {
-  assert.deepEqual(Object.keys(MESSAGES).sort(), [...contract.eventTypes].sort());
+test('notifications has a message for every fact of the contract, and no other', () => {
+  assert.deepEqual(Object.keys(MESSAGES).sort(), [...facts].sort());
   assert.deepEqual(Object.keys(examples.valid).sort(), [...contract.eventTypes].sort());
 });
 
-for (const [type, cases] of Object.entries(examples.valid)) {
+for (const [type, cases] of Object.entries(examples.valid).filter(([type]) => facts.includes(type))) {
   test(`every valid ${type} example is accepted and shown`, async (t) => {
     const app = await startApp(t);
     for (const data of cases) {

@@ -13,7 +13,7 @@ from uuid import uuid4
 
 import requests
 
-from contracts.names import Topic
+from contracts.names import FACT_TOPICS, Topic
 from tests.support.broker import Broker
 from tests.support.chaos.audit import (
     ABSORBED,
@@ -185,7 +185,7 @@ def _drain(broker: Broker, placements: list[Placement], seconds: float, say: Say
     deadline, reported = time.monotonic() + seconds, 0.0
     while time.monotonic() < deadline:
         keys = [f"order/{order_id}" for order_id in waiting]
-        records = broker.states("orders", keys)
+        records = broker.records("orders", keys)
         waiting = {key.removeprefix("order/") for key in keys
                    if records.get(key, {}).get("view", {}).get("status") not in FINAL}
         pending = broker.pending()
@@ -202,10 +202,10 @@ def _snapshot(broker: Broker, log_dir: Path) -> Snapshot:
     catalogue = {sku: entry["available"] for sku, entry in json.loads(CATALOGUE.read_text()).items()}
     stock = broker.states("inventory", [f"stock/{sku}" for sku in catalogue])
     return Snapshot(
-        orders={key.removeprefix("order/"): record for key, record in broker.states("orders", order_keys).items()},
+        orders={key.removeprefix("order/"): record for key, record in broker.records("orders", order_keys).items()},
         stock={key.removeprefix("stock/"): level for key, level in stock.items()},
         catalogue=catalogue,
-        events=[event for topic in set(Topic) - {Topic.DEAD_LETTERS} for event in broker.events(topic)],
+        events=[event for topic in FACT_TOPICS for event in broker.events(topic)],
         absorbed=sum(
             line.count(marker)
             for app_id, markers in ABSORBED.items()
