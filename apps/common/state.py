@@ -204,7 +204,6 @@ class DaprState:
         except Exception:  # published all the same: a relay would publish them again, ids unchanged
             log.warning("could not clear published events off a record", exc_info=True)
 
-
     async def _send(self, announcement: Announcement) -> None:
         await self._client.publish_event(
             PUBSUB,

@@ -137,13 +137,13 @@ class Shop:
         self._operator = {"authorization": f"Bearer {secret('storefront-operator-token')}"}
 
     @staticmethod
-    def _get(forward: Forward, path: str, headers: dict[str, str] | None = None) -> Any:
+    def _get(forward: Forward, path: str, headers: dict[str, str] | None = None, may_be_missing: bool = False) -> Any:
         try:
             response = requests.get(f"{forward.url}{path}", headers=headers, timeout=TIMEOUT)
         except requests.RequestException:
             forward.close()  # its pod is gone: the next question forwards to another
             return None
-        if response.status_code >= 500:
+        if response.status_code >= 500 or (may_be_missing and response.status_code == 404):
             return None
         assert response.status_code == 200, response.text
         return response.json()
@@ -164,7 +164,8 @@ class Shop:
         return response.json()["order_id"]
 
     def order(self, order_id: str) -> dict[str, Any] | None:
-        return self._get(self._orders, f"/orders/{order_id}", {"dapr-api-token": self._tokens["orders"]})
+        """The order; None while no pod answers, or until the orders app has heard its command."""
+        return self._get(self._orders, f"/orders/{order_id}", {"dapr-api-token": self._tokens["orders"]}, True)
 
     def settled(self, order_id: str, timeout: float = 60) -> dict[str, Any]:
         """The order once the saga is done with it (shipped or cancelled); if it never is,

@@ -70,6 +70,7 @@ def test_a_write_with_a_stale_version_is_a_concurrency_error_and_announces_nothi
     async def writes() -> tuple[bool, bytes]:
         async with orders_state() as state:
             await state.write_and_announce(key, '{"v": 1}', None, first_fact)
+            assert await cleared(state, key) is None  # the clear is a write too: read after it
             first = await state.read_with_pending(key)
             assert first is not None
             await state.write_and_announce(key, '{"v": 2}', first.version, second_fact)
@@ -112,14 +113,7 @@ def test_an_event_is_published_with_its_own_id_and_type_in_the_trace_and_cleared
     async def write_then_pending() -> Version | None:
         async with orders_state() as state:
             await state.write_and_announce(key, '{"v": 1}', None, fact)
-            deadline = time.monotonic() + CLEARED_WITHIN_S
-            while time.monotonic() < deadline:
-                found = await state.read_with_pending(key)
-                assert found is not None
-                if not found.version.pending:
-                    return None
-                await asyncio.sleep(0.05)
-            return found.version
+            return await cleared(state, key)
 
     assert asyncio.run(write_then_pending()) is None
     (event,) = announcements(redis_client(REDIS_PORT), order_id)
@@ -147,9 +141,7 @@ def test_an_event_the_broker_refused_stays_on_its_record_until_a_relay_publishes
             assert stored is not None and stored.value == b'{"v": 1}'
             pending = tuple(a.id for a in stored.version.pending)
             await state.relay(key, stored.version)
-            await asyncio.sleep(1)  # the clear runs after the relay, off its path
-            after = await state.read_with_pending(key)
-        return pending, after.version if after and after.version.pending else None
+            return pending, await cleared(state, key)
 
     assert asyncio.run(refused_then_relayed()) == ((fact_id(fact),), None)
     assert [event["id"] for event in announcements(broker, order_id)] == [fact_id(fact)]
@@ -176,6 +168,20 @@ def test_an_announcement_outlasts_a_broker_that_refuses_it_for_a_while(orders_ap
     loop.run_until_complete(writing)
     loop.close()
     assert [event["id"] for event in announcements(broker, order_id)] == [fact_id(fact)]
+
+
+async def cleared(state: DaprState, key: str) -> Version | None:
+    """None once the record has nothing pending (the clear runs off the write's path);
+    its version if it still has after CLEARED_WITHIN_S."""
+    deadline = time.monotonic() + CLEARED_WITHIN_S
+    while True:
+        found = await state.read_with_pending(key)
+        assert found is not None
+        if not found.version.pending:
+            return None
+        if time.monotonic() > deadline:
+            return found.version
+        await asyncio.sleep(0.05)
 
 
 def fact_id(fact: OrderConfirmed | OrderCancelled | OrderPlaced) -> str:

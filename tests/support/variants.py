@@ -93,8 +93,8 @@ class Variant:
 
 
 def laid_over(variant: Path) -> dict[str, Any]:
-    """The component a variant file makes: its own type and connection, with the scopes,
-    topic scopes of the default component of its name."""
+    """The component a variant file makes: its own type and connection, with the scopes
+    and topic scopes of the default component of its name."""
     component, default = _component(variant), COMPONENTS / variant.name
     if not default.exists() or component["metadata"]["name"] != _component(default)["metadata"]["name"]:
         raise ValueError(f"{variant} must replace the component of the same name in {default}")

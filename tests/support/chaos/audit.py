@@ -13,7 +13,7 @@ FINAL = ("shipped", "cancelled")
 
 # What each app logs when it recognises a delivery it has already applied, and absorbs it.
 ABSORBED = {
-    "orders": ("ignoring a late or duplicate event",),
+    "orders": ("ignoring a late or duplicate event", "order placed before; nothing to do"),
     "inventory": (
         "order answered before; nothing to do",
         "nothing held for the order",
