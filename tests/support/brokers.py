@@ -118,9 +118,10 @@ def _kafka_topics() -> list[str]:
     return sorted({topic for topics in _scopes("pubsub", "publishingScopes").values() for topic in topics})
 
 
-def _kafka_subscriptions() -> set[tuple[str, str]]:
-    """Each (consumer group, topic) the system reads: every app's topics in a group named
-    after it, and every topic in the recorder's."""
+def _subscriptions() -> set[tuple[str, str]]:
+    """Each (subscriber, topic) the system reads: every app's topics, and every topic for
+    the recorder. The subscriber names the app's consumer group on Kafka and prefixes its
+    queue's name on RabbitMQ."""
     heard = _scopes("pubsub", "subscriptionScopes")
     business = {(app_id, topic) for app_id, topics in heard.items() for topic in topics}
     return business | {(RECORDER_ID, str(topic)) for topic in Topic}
@@ -144,6 +145,14 @@ class RabbitMQBroker(RecordedBroker):
     def __init__(self, variant_name: str, data_dir: Path) -> None:
         super().__init__(variant_name)
         self._data_dir = data_dir / "rabbitmq"
+
+    def wait_subscribed(self) -> None:
+        """Return once every subscriber has its queue for each topic it hears: a message
+        published before the queue is bound reaches no one, and a healthy sidecar may
+        not have subscribed yet."""
+        expected = {f"{app_id}-{topic}" for app_id, topic in _subscriptions()}
+        wait_until(lambda: expected <= set(self._rabbitmqctl("list_queues", "--quiet", "--no-table-headers",
+                                                              "name").split()), SUBSCRIBE_TIMEOUT)
 
     def last_entry_id(self, topic: str) -> str:
         # Publisher confirms are on: once a publish has returned, its message is in every
@@ -175,7 +184,7 @@ class KafkaBroker(RecordedBroker):
         """Return once every group holds the topics it hears (its sidecar's subscriptions):
         Dapr's Kafka consumer leaves and joins its group anew for each subscription its
         sidecar adds, so a healthy sidecar may not be reading yet, on 2 busy cores for a while."""
-        expected = _kafka_subscriptions()
+        expected = _subscriptions()
         wait_until(lambda: expected <= self._assigned(), SUBSCRIBE_TIMEOUT)
 
     def _assigned(self) -> set[tuple[str, str]]:
