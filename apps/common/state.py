@@ -16,6 +16,7 @@ message that caused the write finds its effect applied and publishes them again
 import asyncio
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
@@ -31,6 +32,8 @@ from contracts.names import PUBSUB
 
 log = logging.getLogger("outbox")
 
+# How many ids of published events an app remembers (DaprState._published).
+PUBLISHED_REMEMBERED = 10_000
 # First-write-wins: a write carrying an ETag fails if anyone wrote the key since it
 # was read; a write without one only creates a key that does not exist yet.
 FIRST_WRITE = StateOptions(concurrency=Concurrency.first_write, consistency=Consistency.strong)
@@ -131,6 +134,10 @@ class DaprState:
         self._client = client
         self._store = store
         self._clearing: set[asyncio.Task[None]] = set()  # kept until done, or they may be collected
+        # The ids of the events this app published, oldest first. A write that finds one
+        # still pending on its record (its clear lost a race with another write) drops it
+        # rather than carry it on and publish it again.
+        self._published: OrderedDict[str, None] = OrderedDict()
 
     async def read(self, key: str) -> Versioned[bytes] | None:
         found = await self._client.get_state(self._store, stored_key(key))
@@ -166,7 +173,8 @@ class DaprState:
         return Versioned(json.dumps(envelope.record).encode(), Version(found.version.etag, envelope.pending))
 
     async def write_and_announce(self, key: str, data: str, version: Version | None, event: Event | None) -> None:
-        pending = (*(version.pending if version else ()), *([Announcement.of(event)] if event else ()))
+        carried = tuple(a for a in version.pending if a.id not in self._published) if version else ()
+        pending = (*carried, *([Announcement.of(event)] if event else ()))
         envelope = _envelope(data, pending)
         if version is None:
             if not await self.create(key, envelope):
@@ -185,19 +193,20 @@ class DaprState:
         if not pending:
             return
         for announcement in pending:
-            await self._send(announcement)
-        task = asyncio.create_task(self._clear(key, {a.id for a in pending}))
+            if announcement.id not in self._published:
+                await self._send(announcement)
+        task = asyncio.create_task(self._clear(key))
         self._clearing.add(task)
         task.add_done_callback(self._clearing.discard)
 
-    async def _clear(self, key: str, published: set[str]) -> None:
-        """Take the published events off the record, unless it has changed since: then
-        its writer carried them on and publishes (and clears) them itself."""
+    async def _clear(self, key: str) -> None:
+        """Take the published events off the record, unless it has changed since and holds
+        an event not known to be published: then its writer publishes (and clears) it."""
         try:
             found = await self.read_with_pending(key)
             if found is None or not found.version.pending:
                 return
-            if {a.id for a in found.version.pending} <= published:
+            if all(a.id in self._published for a in found.version.pending):
                 await self.replace(key, _envelope(found.value.decode(), ()), found.version)
         except ConcurrencyError:
             pass
@@ -213,6 +222,9 @@ class DaprState:
             # daprd takes these for the CloudEvent's own id and type.
             publish_metadata={"cloudevent.id": announcement.id, "cloudevent.type": announcement.type},
         )
+        self._published[announcement.id] = None
+        if len(self._published) > PUBLISHED_REMEMBERED:
+            self._published.popitem(last=False)
 
 
 def _envelope(record: str, pending: tuple[Announcement, ...]) -> str:

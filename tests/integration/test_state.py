@@ -1,8 +1,8 @@
 """The apps' state API and outbox (common.state) against a real sidecar and Redis: a record
 and its announcement are written both or neither; a write with a stale version is a
 ConcurrencyError that announces nothing; each event is published with its own id, the
-same however often; what was published is cleared off the record; an event the broker
-refused stays on the record, and a relay publishes it."""
+same however often, and once by the app that published it; what was published is cleared
+off the record; an event the broker refused stays on the record, and a relay publishes it."""
 
 import asyncio
 import json
@@ -17,7 +17,7 @@ from dapr.aio.clients import DaprClient
 from dapr.conf import settings as dapr_settings
 from redis import Redis
 
-from common.state import ConcurrencyError, DaprState, Version
+from common.state import Announcement, ConcurrencyError, DaprState, Version
 from contracts.events import OrderCancelled, OrderConfirmed, OrderPlaced
 from contracts.names import ORDERS_STORE, Topic
 from tests.support.credentials import redis_client
@@ -88,6 +88,27 @@ def test_a_write_with_a_stale_version_is_a_concurrency_error_and_announces_nothi
     assert published == {f"{order_id}/order.confirmed", f"{order_id}/order.cancelled"}
 
 
+def test_a_write_that_carries_an_event_already_published_does_not_publish_it_again(orders_api: None) -> None:
+    """As when a write reads the record before the clear of its last event lands: the
+    write still carries that event, but this app knows it published it."""
+    order_id = uuid4().hex
+    key, (first_fact, second_fact, _) = f"order/{order_id}", facts(order_id)
+
+    async def writes() -> Version | None:
+        async with orders_state() as state:
+            await state.write_and_announce(key, '{"v": 1}', None, first_fact)
+            assert await cleared(state, key) is None
+            found = await state.read_with_pending(key)
+            assert found is not None
+            before_the_clear = Version(found.version.etag, (Announcement.of(first_fact),))
+            await state.write_and_announce(key, '{"v": 2}', before_the_clear, second_fact)
+            return await cleared(state, key)
+
+    assert asyncio.run(writes()) is None
+    published = [event["id"] for event in announcements(redis_client(REDIS_PORT), order_id)]
+    assert sorted(published) == sorted([fact_id(first_fact), fact_id(second_fact)])
+
+
 def test_a_new_record_is_created_once(orders_api: None) -> None:
     order_id = uuid4().hex
     key, (fact, _, _) = f"order/{order_id}", facts(order_id)
@@ -154,19 +175,18 @@ def test_an_announcement_outlasts_a_broker_that_refuses_it_for_a_while(orders_ap
     key, (fact, _, _) = f"order/{order_id}", facts(order_id)
     broker = redis_client(REDIS_PORT)
 
-    async def write() -> None:
+    async def write_while_refused() -> Version | None:
         async with orders_state() as state:
-            await state.write_and_announce(key, '{"v": 1}', None, fact)
+            broker.acl_setuser("default", enabled=True, commands=["-xadd"])
+            try:
+                writing = asyncio.create_task(state.write_and_announce(key, '{"v": 1}', None, fact))
+                await asyncio.sleep(2)
+            finally:
+                broker.acl_setuser("default", enabled=True, commands=["+xadd"])
+            await writing
+            return await cleared(state, key)
 
-    broker.acl_setuser("default", enabled=True, commands=["-xadd"])
-    try:
-        loop = asyncio.new_event_loop()
-        writing = loop.create_task(write())
-        loop.run_until_complete(asyncio.sleep(2))
-    finally:
-        broker.acl_setuser("default", enabled=True, commands=["+xadd"])
-    loop.run_until_complete(writing)
-    loop.close()
+    assert asyncio.run(write_while_refused()) is None
     assert [event["id"] for event in announcements(broker, order_id)] == [fact_id(fact)]
 
 
