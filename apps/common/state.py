@@ -138,6 +138,9 @@ class DaprState:
         # still pending on its record (its clear lost a race with another write) drops it
         # rather than carry it on and publish it again.
         self._published: OrderedDict[str, None] = OrderedDict()
+        # The publishes under way, by event id: a write that carries an event another
+        # delivery is still publishing waits for that publish instead of making its own.
+        self._sending: dict[str, asyncio.Future[None]] = {}
 
     async def read(self, key: str) -> Versioned[bytes] | None:
         found = await self._client.get_state(self._store, stored_key(key))
@@ -193,8 +196,7 @@ class DaprState:
         if not pending:
             return
         for announcement in pending:
-            if announcement.id not in self._published:
-                await self._send(announcement)
+            await self._send_once(announcement)
         task = asyncio.create_task(self._clear(key))
         self._clearing.add(task)
         task.add_done_callback(self._clearing.discard)
@@ -212,6 +214,16 @@ class DaprState:
             pass
         except Exception:  # published all the same: a relay would publish them again, ids unchanged
             log.warning("could not clear published events off a record", exc_info=True)
+
+    async def _send_once(self, announcement: Announcement) -> None:
+        if announcement.id in self._published:
+            return
+        sending = self._sending.get(announcement.id)
+        if sending is None:
+            sending = self._sending[announcement.id] = asyncio.ensure_future(self._send(announcement))
+            sending.add_done_callback(lambda _: self._sending.pop(announcement.id, None))
+        # Shielded: a waiter cancelled (its request gone) does not cancel the publish others wait for.
+        await asyncio.shield(sending)
 
     async def _send(self, announcement: Announcement) -> None:
         await self._client.publish_event(

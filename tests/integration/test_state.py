@@ -109,6 +109,36 @@ def test_a_write_that_carries_an_event_already_published_does_not_publish_it_aga
     assert sorted(published) == sorted([fact_id(first_fact), fact_id(second_fact)])
 
 
+def test_a_relay_of_an_event_still_being_published_waits_for_that_publish(orders_api: None) -> None:
+    """As when a redelivery, or a write to the same record, comes while the first
+    delivery is still publishing: one publish, both told of its outcome. Redis refuses
+    XADD for a second, which holds the first publish in the resiliency policy's retries."""
+    order_id = uuid4().hex
+    key, (fact, _, _) = f"order/{order_id}", facts(order_id)
+    broker = redis_client(REDIS_PORT)
+
+    async def write_and_relay() -> Version | None:
+        async with orders_state() as state:
+            broker.acl_setuser("default", enabled=True, commands=["-xadd"])
+            try:
+                writing = asyncio.create_task(state.write_and_announce(key, '{"v": 1}', None, fact))
+                found = None
+                for _ in range(100):  # the write lands at once; its publish is what waits
+                    if (found := await state.read_with_pending(key)) is not None:
+                        break
+                    await asyncio.sleep(0.01)
+                assert found is not None
+                relaying = asyncio.create_task(state.relay(key, found.version))
+                await asyncio.sleep(1)
+            finally:
+                broker.acl_setuser("default", enabled=True, commands=["+xadd"])
+            await asyncio.gather(writing, relaying)
+            return await cleared(state, key)
+
+    assert asyncio.run(write_and_relay()) is None
+    assert [event["id"] for event in announcements(broker, order_id)] == [fact_id(fact)]
+
+
 def test_a_new_record_is_created_once(orders_api: None) -> None:
     order_id = uuid4().hex
     key, (fact, _, _) = f"order/{order_id}", facts(order_id)
