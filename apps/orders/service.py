@@ -28,9 +28,9 @@ class OrdersService:
         order_id = uuid4().hex
         if idempotency_key is not None:
             order_id = await self._store.claim_idempotency_key(idempotency_key, order_id)
-        stored = await self._store.get(order_id)
-        if stored is not None:  # a repeated Idempotency-Key: the first order stands
-            return stored.value.view
+            stored = await self._store.get(order_id)
+            if stored is not None:  # a repeated Idempotency-Key: the first order stands
+                return stored.value.view
         requested, order = decisions.request_order(order_id, command)
         await self._store.request(requested)
         return order
