@@ -193,6 +193,23 @@ async def hear_only_their_orders() -> None:
     assert [json.loads((await anext(everyone)).split("data: ")[1])["order_id"] for _ in range(2)] == ["o-2", "o-1"]
 
 
+def test_a_watcher_of_some_orders_first_hears_what_was_heard_of_them_before_it_came() -> None:
+    """A saga can end before the page that placed the order has its stream open."""
+    asyncio.run(hear_their_past())
+
+
+async def hear_their_past() -> None:
+    feed = SagaFeed()
+    for order_id in ("o-1", "o-2"):
+        feed.publish({"order_id": order_id})
+    mine, everyone = feed.watch(frozenset({"o-1"})), feed.watch()
+    assert await anext(mine) == await anext(everyone) == ": watching the saga\n\n"
+    feed.publish({"order_id": "o-3"})
+
+    assert json.loads((await asyncio.wait_for(anext(mine), 1)).split("data: ")[1]) == {"order_id": "o-1"}
+    assert json.loads((await asyncio.wait_for(anext(everyone), 1)).split("data: ")[1]) == {"order_id": "o-3"}
+
+
 def test_what_was_no_cloudevent_cannot_be_replayed(client: TestClient) -> None:
     dead_letter(client, b"\x00garbage")
     (letter,) = client.get("/deadletters").json()
