@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -213,12 +214,23 @@ class KafkaBroker(RecordedBroker):
         return bool(rows) and all(end == "0" or committed == end for _, _, _, committed, end, *_ in rows)
 
 
+class MQTTBroker(RecordedBroker):
+    # MQTT shows no client another's subscriptions, and a message published before its
+    # subscriber subscribes reaches no one: give the healthy sidecars a moment to subscribe.
+    SETTLE_SECONDS = 3.0
+
+    def wait_subscribed(self) -> None:
+        time.sleep(self.SETTLE_SECONDS)
+
+
 def observed_broker(folders: tuple[str, ...], variant_name: str, data_dir: Path) -> RecordedBroker:
     """How the tests see a broker other than Redis Streams."""
     if "rabbitmq" in folders:
         return RabbitMQBroker(variant_name, data_dir)
     if "kafka" in folders:
         return KafkaBroker(variant_name)
+    if "mqtt" in folders:
+        return MQTTBroker(variant_name)
     return RecordedBroker(variant_name)
 
 
