@@ -8,7 +8,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 from uuid import uuid4
 
@@ -119,8 +119,7 @@ def test_a_relay_of_an_event_still_being_published_waits_for_that_publish(orders
 
     async def write_and_relay() -> Version | None:
         async with orders_state() as state:
-            broker.acl_setuser("default", enabled=True, commands=["-xadd"])
-            try:
+            with xadd_refused(broker):
                 writing = asyncio.create_task(state.write_and_announce(key, '{"v": 1}', None, fact))
                 found = None
                 for _ in range(100):  # the write lands at once; its publish is what waits
@@ -130,8 +129,6 @@ def test_a_relay_of_an_event_still_being_published_waits_for_that_publish(orders
                 assert found is not None
                 relaying = asyncio.create_task(state.relay(key, found.version))
                 await asyncio.sleep(1)
-            finally:
-                broker.acl_setuser("default", enabled=True, commands=["+xadd"])
             await asyncio.gather(writing, relaying)
             return await cleared(state, key)
 
@@ -181,13 +178,10 @@ def test_an_event_the_broker_refused_stays_on_its_record_until_a_relay_publishes
 
     async def refused_then_relayed() -> tuple[tuple[str, ...], Version | None]:
         async with orders_state() as state:
-            broker.acl_setuser("default", enabled=True, commands=["-xadd"])
-            try:
+            with xadd_refused(broker):
                 with pytest.raises(Exception) as refused:  # after the resiliency policy's retries
                     await state.write_and_announce(key, '{"v": 1}', None, fact)
                 assert not isinstance(refused.value, ConcurrencyError)
-            finally:
-                broker.acl_setuser("default", enabled=True, commands=["+xadd"])
             stored = await state.read_with_pending(key)
             assert stored is not None and stored.value == b'{"v": 1}'
             pending = tuple(a.id for a in stored.version.pending)
@@ -207,17 +201,24 @@ def test_an_announcement_outlasts_a_broker_that_refuses_it_for_a_while(orders_ap
 
     async def write_while_refused() -> Version | None:
         async with orders_state() as state:
-            broker.acl_setuser("default", enabled=True, commands=["-xadd"])
-            try:
+            with xadd_refused(broker):
                 writing = asyncio.create_task(state.write_and_announce(key, '{"v": 1}', None, fact))
                 await asyncio.sleep(2)
-            finally:
-                broker.acl_setuser("default", enabled=True, commands=["+xadd"])
             await writing
             return await cleared(state, key)
 
     assert asyncio.run(write_while_refused()) is None
     assert [event["id"] for event in announcements(broker, order_id)] == [fact_id(fact)]
+
+
+@contextmanager
+def xadd_refused(broker: Redis) -> Iterator[None]:
+    """Redis refuses XADD, and so every publish, until the block ends."""
+    broker.acl_setuser("default", enabled=True, commands=["-xadd"])
+    try:
+        yield
+    finally:
+        broker.acl_setuser("default", enabled=True, commands=["+xadd"])
 
 
 async def cleared(state: DaprState, key: str) -> Version | None:
