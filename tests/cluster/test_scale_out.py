@@ -14,6 +14,7 @@ import yaml
 from tests.cluster.shop import (
     APPS,
     NAMESPACE,
+    TIMEOUT,
     Forward,
     Shop,
     kubectl,
@@ -27,6 +28,7 @@ from tests.cluster.shop import (
 from tests.k8s.manifests import apps
 from tests.k8s.tools import ROOT
 from tests.support.histories import is_shipped_history
+from tests.support.waiting import wait_until
 
 SCALED = Path(__file__).parent / "scaled"
 REPLICAS = 3  # k8s/overlays/production/replicated-services.yaml
@@ -85,13 +87,21 @@ def scaled_out() -> Iterator[None]:
 
 
 def handled(pod: str, app_id: str, forwards: Path) -> float:
-    """Deliveries the app in this pod answered with success (its /metrics)."""
-    app = Forward(f"pod/{pod}", apps()[app_id]["appPort"], forwards)
-    try:
-        token = {"dapr-api-token": secret(f"{app_id}-app-api-token")}
-        metrics = requests.get(f"{app.url}/metrics", headers=token, timeout=10).text
-    finally:
-        app.close()
+    """Deliveries the app in this pod answered with success (its /metrics). A fresh
+    port-forward may drop its first connection (seen in CI: the remote end closed it
+    without a response), so a dropped scrape is asked again through a new one."""
+    token = {"dapr-api-token": secret(f"{app_id}-app-api-token")}
+
+    def scrape() -> str | None:
+        app = Forward(f"pod/{pod}", apps()[app_id]["appPort"], forwards)
+        try:
+            return requests.get(f"{app.url}/metrics", headers=token, timeout=10).text
+        except requests.ConnectionError:
+            return None
+        finally:
+            app.close()
+
+    metrics = wait_until(scrape, TIMEOUT, every=1)
     return sum(float(value) for value in HANDLED.findall(metrics))
 
 
