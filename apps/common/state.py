@@ -8,9 +8,10 @@ transaction cannot be all-or-nothing under concurrency; single-key writes can.
 The outbox: a record that announces facts is stored with the events it has yet to
 publish, in one ETag-guarded write (both or neither). The app then publishes them
 through its sidecar, each with an id derived from the fact, and clears them off the
-critical path. A crash in between leaves them on the record: the redelivery of the
-message that caused the write finds its effect applied and publishes them again
-(`relay`), with the same ids, which consumers already deduplicate.
+critical path a second later, unless a write of the key carried them off before. A
+crash in between leaves them on the record: the redelivery of the message that caused
+the write finds its effect applied and publishes them again (`relay`), with the same
+ids, which consumers already deduplicate.
 """
 
 import asyncio
@@ -34,6 +35,10 @@ log = logging.getLogger("outbox")
 
 # How many ids of published events an app remembers (DaprState._published).
 PUBLISHED_REMEMBERED = 10_000
+# How long published events stay on their record before a clear takes them off: a saga's
+# next write of the record comes within milliseconds, drops them at no cost, and so meets
+# no clear racing it for the ETag.
+CLEAR_AFTER_S = 1.0
 # First-write-wins: a write carrying an ETag fails if anyone wrote the key since it
 # was read; a write without one only creates a key that does not exist yet.
 FIRST_WRITE = StateOptions(concurrency=Concurrency.first_write, consistency=Consistency.strong)
@@ -141,6 +146,9 @@ class DaprState:
         # The publishes under way, by event id: a write that carries an event another
         # delivery is still publishing waits for that publish instead of making its own.
         self._sending: dict[str, asyncio.Future[None]] = {}
+        # The keys this app left published events on, each with the clear that is to take
+        # them off; a later write of the key by this app replaces or cancels that clear.
+        self._clear_due: dict[str, object] = {}
 
     async def read(self, key: str) -> Versioned[bytes] | None:
         found = await self._client.get_state(self._store, stored_key(key))
@@ -184,6 +192,8 @@ class DaprState:
                 raise ConcurrencyError(key)
         else:
             await self.replace(key, envelope, version)
+        if not pending:
+            self._clear_due.pop(key, None)
         await self._publish(key, pending)
 
     async def relay(self, key: str, version: Version) -> None:
@@ -197,13 +207,19 @@ class DaprState:
             return
         for announcement in pending:
             await self._send_once(announcement)
-        task = asyncio.create_task(self._clear(key))
+        due = self._clear_due[key] = object()
+        task = asyncio.create_task(self._clear(key, due))
         self._clearing.add(task)
         task.add_done_callback(self._clearing.discard)
 
-    async def _clear(self, key: str) -> None:
-        """Take the published events off the record, unless it has changed since and holds
-        an event not known to be published: then its writer publishes (and clears) it."""
+    async def _clear(self, key: str, due: object) -> None:
+        """After CLEAR_AFTER_S, take the published events off the record, unless a later
+        write of ours took them off or is due to, or the record holds an event not known
+        to be published: then its writer publishes (and clears) it."""
+        await asyncio.sleep(CLEAR_AFTER_S)
+        if self._clear_due.get(key) is not due:
+            return
+        del self._clear_due[key]
         try:
             found = await self.read_with_pending(key)
             if found is None or not found.version.pending:

@@ -1,13 +1,11 @@
 """The inventory service: loads stock, applies the pure decisions, stores the stock and
 announces what it decided, the announcement in one write with its record."""
 
-import asyncio
 import logging
-import weakref
-from collections.abc import AsyncIterator, Iterable, Mapping
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Iterable, Mapping
 
 from common.delivery import Outcome
+from common.locks import KeyLocks
 from common.state import ConcurrencyError, Versioned
 from contracts.events import CloudEvent, OrderPlaced, PaymentFailed, ShipmentScheduled
 from inventory import decisions
@@ -23,21 +21,10 @@ MAX_ATTEMPTS = 5
 class InventoryService:
     def __init__(self, store: StockStore) -> None:
         self._store = store
-        # One read-modify-write at a time per SKU in this replica. With a hundred
-        # deliveries in flight for the same few SKUs, they otherwise spend every attempt
-        # on each other's ETags and go to the dead letters (make chaos, after a backlog);
-        # replicas still meet at the ETags. A lock lives only while someone holds it.
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-
-    @asynccontextmanager
-    async def _writing(self, skus: Iterable[str]) -> AsyncIterator[None]:
-        async with AsyncExitStack() as held:
-            for sku in sorted(set(skus)):  # always in one order: no two wait for each other
-                lock = self._locks.get(sku)
-                if lock is None:
-                    lock = self._locks[sku] = asyncio.Lock()
-                await held.enter_async_context(lock)
-            yield
+        # One write at a time per SKU: with a hundred deliveries in flight for the same
+        # few SKUs, they otherwise spend every attempt on each other's ETags and go to the
+        # dead letters (make chaos, after a backlog).
+        self._skus = KeyLocks()
 
     async def load_catalogue(self, catalogue: Mapping[str, CatalogueEntry]) -> None:
         """Create the SKUs that do not exist yet; levels already stored are kept."""
@@ -53,7 +40,7 @@ class InventoryService:
     async def order_placed(self, event: CloudEvent[OrderPlaced]) -> Outcome:
         """Reserve the order's stock, all or nothing, and answer reserved or rejected."""
         order = event.data
-        async with self._writing(line.sku for line in order.items):
+        async with self._skus.holding(line.sku for line in order.items):
             for _ in range(MAX_ATTEMPTS):
                 answered = await self._store.reservation(order.order_id)
                 if answered is not None:
@@ -82,7 +69,7 @@ class InventoryService:
                     await self._store.relay(order_id, stored.version)
                 return Outcome.SUCCESS
             reserved = stored.value.reserved
-            async with self._writing(line.sku for line in reserved.items):
+            async with self._skus.holding(line.sku for line in reserved.items):
                 levels = await self._store.levels(line.sku for line in reserved.items)
                 changes, released = decisions.plan_release(reserved, _values(levels))
                 try:
@@ -98,7 +85,7 @@ class InventoryService:
     async def shipment_scheduled(self, event: CloudEvent[ShipmentScheduled]) -> Outcome:
         """Shipped stock leaves the shop: the order's holds are dropped."""
         order_id = event.data.order_id
-        async with self._writing(line.sku for line in event.data.items):
+        async with self._skus.holding(line.sku for line in event.data.items):
             for _ in range(MAX_ATTEMPTS):
                 stored = await self._store.reservation(order_id)
                 if stored is None or stored.value.shipped:

@@ -6,6 +6,7 @@ from typing import Any
 from uuid import uuid4
 
 from common.delivery import Outcome
+from common.locks import KeyLocks
 from common.state import ConcurrencyError
 from contracts.events import CloudEvent, OrderRequested
 from orders import decisions
@@ -21,6 +22,10 @@ MAX_ATTEMPTS = 5
 class OrdersService:
     def __init__(self, store: OrderStore) -> None:
         self._store = store
+        # One delivery at a time per order: its facts come milliseconds apart (a shipment
+        # while its payment is still being written), and would otherwise refuse each
+        # other's writes and read again.
+        self._orders = KeyLocks()
 
     async def accept(self, command: PlaceOrder, idempotency_key: str | None = None) -> Order:
         """Make the order durable as a command on the broker, which the orders app hears
@@ -38,16 +43,17 @@ class OrdersService:
     async def place(self, event: CloudEvent[OrderRequested]) -> Outcome:
         """Store the requested order and announce it placed."""
         context = {"order_id": event.data.order_id}
-        stored = await self._store.get(event.data.order_id)
-        if stored is not None:
-            log.info("order placed before; nothing to do", extra=context)
-            await self._store.relay(event.data.order_id, stored.version)
-            return Outcome.SUCCESS
-        record, placed = decisions.place_order(event.data)
-        try:
-            await self._store.save(record, version=None, announce=placed)
-        except ConcurrencyError:  # placed by a concurrent delivery: the retry finds it and relays
-            return Outcome.RETRY
+        async with self._orders.holding([event.data.order_id]):
+            stored = await self._store.get(event.data.order_id)
+            if stored is not None:
+                log.info("order placed before; nothing to do", extra=context)
+                await self._store.relay(event.data.order_id, stored.version)
+                return Outcome.SUCCESS
+            record, placed = decisions.place_order(event.data)
+            try:
+                await self._store.save(record, version=None, announce=placed)
+            except ConcurrencyError:  # placed by another replica: the retry finds it and relays
+                return Outcome.RETRY
         log.info("order placed", extra=context)
         return Outcome.SUCCESS
 
@@ -62,21 +68,22 @@ class OrdersService:
     async def record(self, event: CloudEvent[Any]) -> Outcome:
         """Append a fact about an order to its history, with an ETag-guarded write."""
         context = {"order_id": event.data.order_id}
-        for _ in range(MAX_ATTEMPTS):
-            stored = await self._store.get(event.data.order_id)
-            if stored is None:
-                log.warning("dropping an event about an unknown order", extra=context)
-                return Outcome.DROP
-            decision = decisions.record(stored.value, event.id, event.data)
-            if decision is None:
-                log.info("ignoring a late or duplicate event", extra=context)
-                await self._store.relay(event.data.order_id, stored.version)
+        async with self._orders.holding([event.data.order_id]):
+            for _ in range(MAX_ATTEMPTS):
+                stored = await self._store.get(event.data.order_id)
+                if stored is None:
+                    log.warning("dropping an event about an unknown order", extra=context)
+                    return Outcome.DROP
+                decision = decisions.record(stored.value, event.id, event.data)
+                if decision is None:
+                    log.info("ignoring a late or duplicate event", extra=context)
+                    await self._store.relay(event.data.order_id, stored.version)
+                    return Outcome.SUCCESS
+                record, announce = decision
+                try:
+                    await self._store.save(record, stored.version, announce)
+                except ConcurrencyError:
+                    continue
+                log.info("order is now %s", record.view.status, extra=context)
                 return Outcome.SUCCESS
-            record, announce = decision
-            try:
-                await self._store.save(record, stored.version, announce)
-            except ConcurrencyError:
-                continue
-            log.info("order is now %s", record.view.status, extra=context)
-            return Outcome.SUCCESS
         return Outcome.RETRY

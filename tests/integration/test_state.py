@@ -17,7 +17,7 @@ from dapr.aio.clients import DaprClient
 from dapr.conf import settings as dapr_settings
 from redis import Redis
 
-from common.state import Announcement, ConcurrencyError, DaprState, Version
+from common.state import CLEAR_AFTER_S, Announcement, ConcurrencyError, DaprState, Version
 from contracts.events import OrderCancelled, OrderConfirmed, OrderPlaced
 from contracts.names import ORDERS_STORE, Topic
 from tests.support.credentials import redis_client
@@ -107,6 +107,30 @@ def test_a_write_that_carries_an_event_already_published_does_not_publish_it_aga
     assert asyncio.run(writes()) is None
     published = [event["id"] for event in announcements(redis_client(REDIS_PORT), order_id)]
     assert sorted(published) == sorted([fact_id(first_fact), fact_id(second_fact)])
+
+
+def test_the_next_write_of_a_record_carries_its_published_event_off_and_no_clear_races_it(orders_api: None) -> None:
+    """As in the saga, where a record's next fact comes milliseconds after its last
+    announcement: that write leaves nothing pending, and the clear due a second later
+    writes nothing (its ETag stays)."""
+    order_id = uuid4().hex
+    key, (fact, _, _) = f"order/{order_id}", facts(order_id)
+
+    async def writes() -> tuple[Version, Version]:
+        async with orders_state() as state:
+            await state.write_and_announce(key, '{"v": 1}', None, fact)
+            found = await state.read_with_pending(key)
+            assert found is not None and found.version.pending == (Announcement.of(fact),)
+            await state.write_and_announce(key, '{"v": 2}', found.version, None)
+            written = await state.read_with_pending(key)
+            await asyncio.sleep(CLEAR_AFTER_S + 0.5)
+            later = await state.read_with_pending(key)
+            assert written is not None and later is not None
+            return written.version, later.version
+
+    written, later = asyncio.run(writes())
+    assert written.pending == ()
+    assert later == written
 
 
 def test_a_relay_of_an_event_still_being_published_waits_for_that_publish(orders_api: None) -> None:
