@@ -130,6 +130,14 @@ persistence_location $dir/
 max_inflight_messages 1000
 max_queued_messages 100000
 log_dest stdout
+# The default kinds of lines, and each subscription, in a file of its own too: the tests
+# wait for every subscriber's (MQTT shows no client another's subscriptions).
+log_dest file $dir/mosquitto.log
+log_type error
+log_type warning
+log_type notice
+log_type information
+log_type subscribe
 user $(id -un)
 EOF
   exec mosquitto -c "$dir/mosquitto.conf"

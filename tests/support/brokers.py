@@ -7,7 +7,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -215,12 +214,25 @@ class KafkaBroker(RecordedBroker):
 
 
 class MQTTBroker(RecordedBroker):
-    # MQTT shows no client another's subscriptions, and a message published before its
-    # subscriber subscribes reaches no one: give the healthy sidecars a moment to subscribe.
-    SETTLE_SECONDS = 3.0
+    """What the topics carried, from the recorder; and, from Mosquitto's log, whether
+    every subscriber has subscribed to each topic it hears."""
+
+    def __init__(self, variant_name: str, data_dir: Path) -> None:
+        super().__init__(variant_name)
+        self._log = data_dir / "mosquitto" / "mosquitto.log"  # tools/brokers.sh run mosquitto
 
     def wait_subscribed(self) -> None:
-        time.sleep(self.SETTLE_SECONDS)
+        """Return once every subscriber has subscribed to each topic it hears: a message
+        published before its subscriber subscribes reaches no one, and a healthy sidecar
+        may not have subscribed yet. MQTT shows no client another's subscriptions."""
+        expected = _subscriptions()
+        wait_until(lambda: expected <= self._subscribed(), SUBSCRIBE_TIMEOUT)
+
+    def _subscribed(self) -> set[tuple[str, str]]:
+        """Each (client id, topic) Mosquitto logged a subscription of, in lines of the form
+        "<time>: <client id> <qos> <topic>"; a sidecar's client id is its app id."""
+        lines = self._log.read_text().splitlines() if self._log.exists() else []
+        return {(words[1], words[3]) for words in map(str.split, lines) if len(words) == 4 and words[2] in ("0", "1", "2")}
 
 
 def observed_broker(folders: tuple[str, ...], variant_name: str, data_dir: Path) -> RecordedBroker:
@@ -230,7 +242,7 @@ def observed_broker(folders: tuple[str, ...], variant_name: str, data_dir: Path)
     if "kafka" in folders:
         return KafkaBroker(variant_name)
     if "mqtt" in folders:
-        return MQTTBroker(variant_name)
+        return MQTTBroker(variant_name, data_dir)
     return RecordedBroker(variant_name)
 
 
