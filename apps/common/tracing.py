@@ -14,6 +14,7 @@ from typing import Any
 
 import grpc
 from dapr.aio.clients import DaprClient
+from dapr.conf import settings as dapr_settings
 from fastapi import FastAPI
 from opentelemetry import trace
 from opentelemetry.exporter.zipkin.json import ZipkinExporter
@@ -28,6 +29,10 @@ from contracts.events import CloudEvent
 # The instrumentation scope of every span the apps make themselves: tells them apart, in
 # Zipkin, from the spans of the app's sidecar, which reports under the same service name.
 SCOPE = "eda-shop"
+# The SDK gives a call to the sidecar no deadline of its own: one that hangs would hold its
+# delivery, and every delivery waiting for the same publish, for good. Longer than any
+# call takes under overload, so only a hung call fails (and its delivery comes again).
+SIDECAR_CALL_TIMEOUT_S = 10.0
 # The attribute that names the order a span is about: Zipkin finds an order's trace by it.
 ORDER_ID = "order_id"
 W3C = TraceContextTextMapPropagator()
@@ -84,5 +89,7 @@ class TraceContextInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
 
 
 def dapr_client(address: str) -> DaprClient:
-    """A client of the app's sidecar that sends the trace context with every call."""
+    """A client of the app's sidecar that sends the trace context with every call, and
+    gives every call a deadline."""
+    dapr_settings.DAPR_API_TIMEOUT_SECONDS = SIDECAR_CALL_TIMEOUT_S
     return DaprClient(address=address, interceptors=[TraceContextInterceptor()])

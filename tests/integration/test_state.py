@@ -6,18 +6,22 @@ off the record; an event the broker refused stays on the record, and a relay pub
 
 import asyncio
 import json
+import os
+import signal
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 from uuid import uuid4
 
+import grpc
 import pytest
 from dapr.aio.clients import DaprClient
 from dapr.conf import settings as dapr_settings
 from redis import Redis
 
 from common.state import CLEAR_AFTER_S, Announcement, ConcurrencyError, DaprState, Version
+from common.tracing import SIDECAR_CALL_TIMEOUT_S, dapr_client
 from contracts.events import OrderCancelled, OrderConfirmed, OrderPlaced
 from contracts.names import ORDERS_STORE, Topic
 from tests.support.credentials import redis_client
@@ -158,6 +162,30 @@ def test_a_relay_of_an_event_still_being_published_waits_for_that_publish(orders
 
     assert asyncio.run(write_and_relay()) is None
     assert [event["id"] for event in announcements(broker, order_id)] == [fact_id(fact)]
+
+
+def test_a_call_to_a_sidecar_that_stopped_answering_fails_at_its_deadline(
+    orders_sidecar: Process, orders_api: None
+) -> None:
+    """As when a sidecar hangs under its app (here SIGSTOP): the app's call fails after
+    SIDECAR_CALL_TIMEOUT_S, and its delivery with it, to come again, where the SDK alone
+    would wait for good."""
+
+    async def read_while_stopped() -> BaseException:
+        async with dapr_client(f"127.0.0.1:{PORTS.dapr_grpc}") as client:
+            state = DaprState(client, ORDERS_STORE)
+            await state.read("order/deadline")  # connected
+            os.kill(orders_sidecar.pid, signal.SIGSTOP)
+            try:
+                with pytest.raises(Exception) as raised:
+                    await asyncio.wait_for(state.read("order/deadline"), 3 * SIDECAR_CALL_TIMEOUT_S)
+            finally:
+                os.kill(orders_sidecar.pid, signal.SIGCONT)
+            return raised.value
+
+    failure = asyncio.run(read_while_stopped())
+    assert isinstance(failure.__cause__, grpc.aio.AioRpcError), repr(failure)
+    assert failure.__cause__.code() == grpc.StatusCode.DEADLINE_EXCEEDED
 
 
 def test_a_new_record_is_created_once(orders_api: None) -> None:
