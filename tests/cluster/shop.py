@@ -28,6 +28,8 @@ KUBECONFIG = TOOLS_DIR / "cluster" / "state" / "admin.kubeconfig"
 KUBECTL = TOOLS_DIR / "bin" / "kubectl"
 APPS = ("storefront", "orders", "inventory", "payments", "shipping", "notifications")
 SETTLED = {"shipped", "cancelled"}
+# A sidecar's warnings and errors, in the JSON log it writes on the cluster (dapr.io/log-as-json).
+SIDECAR_TROUBLE = re.compile(r'"level":"(warning|error|fatal)"')
 TIMEOUT = 30
 FORWARDED = re.compile(r"Forwarding from 127\.0\.0\.1:(\d+)")
 
@@ -84,6 +86,19 @@ def unready_pods(app: str) -> str:
             told.append(last_words(name, status["name"]))
             if status["restartCount"]:
                 told.append(last_words(name, status["name"], "--previous"))
+    return "\n".join(told)
+
+
+def told_about(order_id: str) -> str:
+    """What every pod of the apps said of an order (its app's lines naming it), and its
+    sidecar's last warnings and errors: where a saga stopped on the cluster."""
+    told = []
+    for app_id in APPS:
+        for name in pods(app_id):
+            said = run_kubectl("-n", NAMESPACE, "logs", name, "-c", app_id).stdout.splitlines()
+            told += [f"{name}: {line}" for line in said if order_id in line]
+            warned = run_kubectl("-n", NAMESPACE, "logs", name, "-c", "daprd", "--since=10m").stdout.splitlines()
+            told += [f"{name} daprd: {line}" for line in warned if SIDECAR_TROUBLE.search(line)][-10:]
     return "\n".join(told)
 
 
@@ -169,14 +184,15 @@ class Shop:
 
     def settled(self, order_id: str, timeout: float = 60) -> dict[str, Any]:
         """The order once the saga is done with it (shipped or cancelled); if it never is,
-        the failure tells where it stopped and what the dead letters hold."""
+        the failure tells where it stopped, what the pods said of it and what the dead
+        letters hold."""
         try:
             return wait_until(lambda: (o := self.order(order_id)) and o["status"] in SETTLED and o, timeout, every=0.5)
         except AssertionError:
             letters = [(letter["type"], letter["topic"], letter["id"]) for letter in self.dead_letters()]
             pytest.fail(
                 f"order {order_id} did not end in {timeout}s: {self.order(order_id)}; "
-                f"history {self.history(order_id)}; dead letters {letters}"
+                f"history {self.history(order_id)}; dead letters {letters}; the pods said:\n{told_about(order_id)}"
             )
 
     def history(self, order_id: str) -> list[str]:
