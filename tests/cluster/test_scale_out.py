@@ -120,4 +120,15 @@ def test_the_replicas_share_each_topic_and_handle_each_order_once(scaled_out: No
 
     for app_id in CONSUMERS:
         counts = [handled(pod, app_id, forwards) for pod in pods(app_id)]
-        assert sum(1 for count in counts if count > 0) >= 2, f"{app_id}: one replica did all the work: {counts}"
+        assert sum(1 for count in counts if count > 0) >= 2, (
+            f"{app_id}: one replica did all the work: {counts}; restarts by pod (a restart zeroes its counts): "
+            f"{restarts(app_id)}"
+        )
+
+
+def restarts(app_id: str) -> dict[str, dict[str, int]]:
+    """How often each container of each of the app's pods has restarted."""
+    return {
+        pod["metadata"]["name"]: {status["name"]: status["restartCount"] for status in pod["status"].get("containerStatuses", [])}
+        for pod in listed_pods(app_id)
+    }
