@@ -78,10 +78,14 @@ def test_the_sidecar_and_the_app_are_configured_as_dapr_yaml_says(
     # What every app is given; the values may differ (addresses on the cluster).
     for name in common.get("env", {}):
         assert name in {env["name"] for env in container["env"]}, name
-    # The app listens on loopback, so each probe asks it from inside the container.
-    health = f"http://127.0.0.1:{app['appPort']}{common['appHealthCheckPath']}"
+    # The app listens on loopback, so each probe asks it from inside the container: with
+    # bash's /dev/tcp (the Debian-based images) or busybox's wget (shipping's).
+    port, path = app["appPort"], common["appHealthCheckPath"]
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-        assert health in " ".join(container[probe]["exec"]["command"]), probe
+        command = " ".join(container[probe]["exec"]["command"])
+        assert f"http://127.0.0.1:{port}{path}" in command or (
+            f"/dev/tcp/127.0.0.1/{port} " in command and f"GET {path} " in command
+        ), probe
     service = named(rendered[overlay], "Service", app_id)
     assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
     assert [p["targetPort"] for p in service["spec"]["ports"]] == ["http"]
