@@ -2,6 +2,8 @@
 // Every write is first-write-wins: it carries the ETag it read, or creates a key that
 // must not exist yet, and fails with ConcurrencyError when someone wrote in between.
 
+import { request } from 'node:http';
+import { text } from 'node:stream/consumers';
 import { traceHeaders } from './tracing.js';
 
 export const STORE = 'notifications-store';
@@ -25,8 +27,7 @@ export class DaprFeedStore {
   /** The customer's feed and its ETag, or null when the customer has none. */
   async read(customerId) {
     // The bulk read takes keys in the body: a key with a "/" cannot be put in the URL.
-    const response = await this.#post('/bulk', { keys: [feedKey(customerId)] });
-    const [found] = await response.json();
+    const [found] = JSON.parse(await this.#post('/bulk', { keys: [feedKey(customerId)] }));
     if (found.error) throw new Error(`reading a feed: ${found.error}`);
     return found.data ? { feed: found.data, etag: found.etag } : null;
   }
@@ -47,19 +48,23 @@ export class DaprFeedStore {
     }
   }
 
+  // node:http, not fetch: with fetch, two calls an event were most of the app's CPU (a
+  // profile under the bench's load); node:http's call costs a fifth of fetch's. Its
+  // global agent keeps the connections to the sidecar open.
   async #post(path, body) {
-    const response = await fetch(this.url + path, {
-      method: 'POST',
-      // With the trace context, the sidecar's spans join the delivery's trace.
-      headers: { ...this.headers, ...traceHeaders() },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(SIDECAR_TIMEOUT_MS),
+    const response = await new Promise((resolve, reject) => {
+      const headers = { ...this.headers, ...traceHeaders() };
+      const signal = AbortSignal.timeout(SIDECAR_TIMEOUT_MS);
+      request(this.url + path, { method: 'POST', headers, signal }, resolve)
+        .on('error', reject)
+        .end(JSON.stringify(body));
     });
-    if (!response.ok) {
-      const error = new Error(`sidecar answered ${response.status} to ${path || 'save'}: ${await response.text()}`);
-      error.status = response.status;
+    const answer = await text(response);
+    if (response.statusCode >= 300) {
+      const error = new Error(`sidecar answered ${response.statusCode} to ${path || 'save'}: ${answer}`);
+      error.status = response.statusCode;
       throw error;
     }
-    return response;
+    return answer;
   }
 }
