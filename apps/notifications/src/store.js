@@ -53,6 +53,7 @@ export class DaprFeedStore {
   // global agent keeps the connections to the sidecar open.
   async #post(path, body) {
     const response = await new Promise((resolve, reject) => {
+      // With the trace context, the sidecar's spans join the delivery's trace.
       const headers = { ...this.headers, ...traceHeaders() };
       const signal = AbortSignal.timeout(SIDECAR_TIMEOUT_MS);
       request(this.url + path, { method: 'POST', headers, signal }, resolve)
