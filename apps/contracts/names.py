@@ -7,12 +7,6 @@ two in step.
 from enum import StrEnum
 
 PUBSUB = "pubsub"
-ORDERS_STORE = "orders-store"
-INVENTORY_STORE = "inventory-store"
-PAYMENTS_STORE = "payments-store"
-STOREFRONT_STORE = "storefront-store"
-SHIPPING_STORE = "shipping-store"
-NOTIFICATIONS_STORE = "notifications-store"
 
 
 class Topic(StrEnum):

@@ -15,11 +15,10 @@ from common.logs import configure_logging
 from common.state import DaprState
 from common.tracing import dapr_client
 from contracts.events import OrderPlaced, PaymentFailed, ShipmentScheduled
-from contracts.names import INVENTORY_STORE
 from inventory.model import CatalogueEntry, StockLevel, StockView
 from inventory.service import InventoryService
 from inventory.settings import Settings
-from inventory.store import StockStore
+from inventory.store import STORE, StockStore
 
 log = logging.getLogger("inventory")
 
@@ -46,7 +45,7 @@ def create_app(settings: Settings | None = None, service: InventoryService | Non
             yield
             return
         async with dapr_client(settings.dapr_grpc_address) as client:
-            app.state.service = InventoryService(StockStore(DaprState(client, INVENTORY_STORE)))
+            app.state.service = InventoryService(StockStore(DaprState(client, STORE)))
             loading = asyncio.create_task(load_catalogue(app, catalogue))
             yield
             loading.cancel()

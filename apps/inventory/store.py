@@ -6,6 +6,9 @@ from common.state import State, Version, Versioned
 from contracts.events import Event
 from inventory.model import Reservation, StockLevel
 
+# Its Dapr state store (components/stores.yaml), scoped to inventory alone.
+STORE = "inventory-store"
+
 
 class StockStore:
     def __init__(self, state: State) -> None:

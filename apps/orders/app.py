@@ -18,11 +18,10 @@ from contracts.events import (
     StockRejected,
     StockReserved,
 )
-from contracts.names import ORDERS_STORE
 from orders.model import Fact, Order, OrderAccepted, PlaceOrder
 from orders.service import OrdersService
 from orders.settings import Settings
-from orders.store import OrderStore
+from orders.store import STORE, OrderStore
 
 
 def create_app(settings: Settings | None = None, service: OrdersService | None = None) -> FastAPI:
@@ -31,7 +30,7 @@ def create_app(settings: Settings | None = None, service: OrdersService | None =
     configure_logging("orders")
 
     def build_service(client: DaprClient) -> OrdersService:
-        return OrdersService(OrderStore(DaprState(client, ORDERS_STORE)))
+        return OrdersService(OrderStore(DaprState(client, STORE)))
 
     app = new_app("orders", settings, serving(build_service, settings, service))
     app.post("/orders", status_code=status.HTTP_202_ACCEPTED)(place_order)

@@ -5,6 +5,9 @@ from common.state import State, Version, Versioned
 from contracts.events import Event, OrderRequested
 from orders.model import OrderRecord
 
+# Its Dapr state store (components/stores.yaml), scoped to orders alone.
+STORE = "orders-store"
+
 
 class OrderStore:
     def __init__(self, state: State) -> None:

@@ -10,12 +10,11 @@ from common.delivery import event_endpoint, unrouted_event
 from common.logs import configure_logging
 from common.state import DaprState
 from contracts.events import StockReserved
-from contracts.names import PAYMENTS_STORE
 from payments.gateway import Gateway
 from payments.model import Payment
 from payments.service import PaymentsService
 from payments.settings import Settings
-from payments.store import PaymentStore
+from payments.store import STORE, PaymentStore
 
 
 def create_app(settings: Settings | None = None, service: PaymentsService | None = None) -> FastAPI:
@@ -24,7 +23,7 @@ def create_app(settings: Settings | None = None, service: PaymentsService | None
     configure_logging("payments")
 
     def build_service(client: DaprClient) -> PaymentsService:
-        state = DaprState(client, PAYMENTS_STORE)
+        state = DaprState(client, STORE)
         gateway = Gateway(state, settings.decline_over_cents, settings.transient_failure_percent)
         return PaymentsService(PaymentStore(state), gateway)
 

@@ -3,6 +3,9 @@
 from common.state import State, Version, Versioned
 from payments.model import Payment
 
+# Its Dapr state store (components/stores.yaml), scoped to payments alone.
+STORE = "payments-store"
+
 
 class PaymentStore:
     def __init__(self, state: State) -> None:

@@ -25,7 +25,7 @@ from common.logs import configure_logging
 from common.metrics import metrics_of, type_label
 from common.state import DaprState
 from common.tracing import dapr_client
-from contracts.names import FACT_TOPICS, PUBSUB, STOREFRONT_STORE, Topic
+from contracts.names import FACT_TOPICS, PUBSUB, Topic
 from storefront import decisions
 from storefront.invoke import Invoker
 from storefront.model import DeadLetter, Replay
@@ -33,7 +33,7 @@ from storefront.operators import Operator
 from storefront.saga import SagaFeed, summary
 from storefront.service import NotReplayable, StorefrontService
 from storefront.settings import Settings
-from storefront.store import DeadLetterStore
+from storefront.store import STORE, DeadLetterStore
 
 STATIC = Path(__file__).with_name("static")
 log = logging.getLogger("storefront")
@@ -55,7 +55,7 @@ def create_app(
             yield
             return
         async with dapr_client(settings.dapr_grpc_address) as client, aiohttp.ClientSession() as session:
-            app.state.service = StorefrontService(DeadLetterStore(DaprState(client, STOREFRONT_STORE)), client)
+            app.state.service = StorefrontService(DeadLetterStore(DaprState(client, STORE)), client)
             app.state.invoker = Invoker(session, settings.dapr_http_url, settings.dapr_api_token)
             app.state.ready = True
             yield

@@ -7,6 +7,8 @@ from datetime import datetime
 from common.state import ConcurrencyError, State
 from storefront.model import DeadLetter
 
+# Its Dapr state store (components/stores.yaml), scoped to storefront alone.
+STORE = "storefront-store"
 INDEX = "deadletters"
 MAX_ATTEMPTS = 10
 

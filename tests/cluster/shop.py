@@ -21,12 +21,13 @@ import requests
 
 from tests.k8s.tools import TOOLS_DIR
 from tests.support.processes import Process
+from tests.support.sidecars import APP_IDS
 from tests.support.waiting import wait_until
 
 NAMESPACE = "eda-shop"
 KUBECONFIG = TOOLS_DIR / "cluster" / "state" / "admin.kubeconfig"
 KUBECTL = TOOLS_DIR / "bin" / "kubectl"
-APPS = ("storefront", "orders", "inventory", "payments", "shipping", "notifications")
+APPS = APP_IDS  # every app of dapr.yaml
 SETTLED = {"shipped", "cancelled"}
 # A sidecar's warnings and errors, in the JSON log it writes on the cluster (dapr.io/log-as-json).
 SIDECAR_TROUBLE = re.compile(r'"level":"(warning|error|fatal)"')

@@ -23,7 +23,8 @@ from redis import Redis
 from common.state import CLEAR_AFTER_S, Announcement, ConcurrencyError, DaprState, Version
 from common.tracing import SIDECAR_CALL_TIMEOUT_S, dapr_client
 from contracts.events import OrderCancelled, OrderConfirmed, OrderPlaced
-from contracts.names import ORDERS_STORE, Topic
+from contracts.names import Topic
+from orders.store import STORE as ORDERS_STORE
 from tests.support.credentials import redis_client
 from tests.support.processes import Process
 from tests.support.sidecars import Ports, sidecar_alone, start_redis

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from contracts.names import INVENTORY_STORE
+from inventory.store import STORE as INVENTORY_STORE
 from tests.integration.flows import TIMEOUT, place_order, settled, stock
 from tests.support.sidecars import AppWithSidecar, Ports
 from tests.support.system import System, running_apart

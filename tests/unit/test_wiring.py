@@ -1,6 +1,7 @@
 """The YAML, the contract and the code must name the same things; so must the pins."""
 
 import re
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -9,22 +10,7 @@ import yaml
 from fastapi.routing import APIRoute
 
 from common.apps import MAX_BODY_BYTES
-from contracts.names import (
-    FACT_TOPICS,
-    INVENTORY_STORE,
-    NOTIFICATIONS_STORE,
-    ORDERS_STORE,
-    PAYMENTS_STORE,
-    PUBSUB,
-    SHIPPING_STORE,
-    STOREFRONT_STORE,
-    EventType,
-    Topic,
-)
-from inventory.app import create_app as create_inventory
-from orders.app import create_app as create_orders
-from payments.app import create_app as create_payments
-from storefront.app import create_app as create_storefront
+from contracts.names import FACT_TOPICS, PUBSUB, EventType, Topic
 from tests.support.sidecars import (
     HEALTH_PROBE_INTERVAL_S,
     HEALTH_PROBE_TIMEOUT_MS,
@@ -35,16 +21,12 @@ from tests.support.sidecars import (
 from tests.support.subscriptions import served
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = {
-    "storefront": create_storefront, "orders": create_orders,
-    "inventory": create_inventory, "payments": create_payments,
-}
-POLYGLOT_APPS = ("shipping", "notifications")  # Go and Node.js: their own tests check their routes
-# Each state store belongs to one app.
-STORES = {
-    ORDERS_STORE: "orders", INVENTORY_STORE: "inventory", PAYMENTS_STORE: "payments",
-    STOREFRONT_STORE: "storefront", SHIPPING_STORE: "shipping", NOTIFICATIONS_STORE: "notifications",
-}
+RUN = yaml.safe_load((ROOT / "dapr.yaml").read_text())
+# The apps as dapr.yaml runs them: the Python ones by their factory, `<app-id>.app:create_app`.
+APPS = {a["appID"]: import_module(f"{a['appID']}.app").create_app for a in RUN["apps"] if a["command"][0] == "uvicorn"}
+POLYGLOT_APPS = [a["appID"] for a in RUN["apps"] if a["appID"] not in APPS]  # their own tests check their routes
+# Each app has a state store of its own, named after it.
+STORES = {f"{a['appID']}-store": a["appID"] for a in RUN["apps"]}
 
 
 def documents(path: Path) -> list[dict[str, Any]]:
@@ -142,33 +124,32 @@ def test_notifications_hears_every_business_topic_and_dead_letters() -> None:
 
 
 def test_dapr_yaml_runs_every_app_under_its_folder_name() -> None:
-    run = yaml.safe_load((ROOT / "dapr.yaml").read_text())
-    apps = {app["appID"]: app for app in run["apps"]}
-    assert set(apps) == {*APPS, *POLYGLOT_APPS}
+    apps = {app["appID"]: app for app in RUN["apps"]}
+    folders = {p.name for p in (ROOT / "apps").iterdir() if p.is_dir() and not p.name.startswith(("_", "."))}
+    assert set(apps) == folders - {"common", "contracts"}
     for app_id, app in apps.items():
         assert Path(app["appDirPath"]).name == app_id
     for app_id in APPS:
         assert f"{app_id}.app:create_app" in apps[app_id]["command"]
         assert str(apps[app_id]["appPort"]) in apps[app_id]["command"]
-    assert run["common"]["appHealthCheckPath"] == "/healthz"
+        assert import_module(f"{app_id}.store").STORE == f"{app_id}-store"
+    assert RUN["common"]["appHealthCheckPath"] == "/healthz"
 
 
 def test_the_tests_run_apps_and_sidecars_as_dapr_yaml_does() -> None:
-    run = yaml.safe_load((ROOT / "dapr.yaml").read_text())
-    apps = {app["appID"]: app for app in run["apps"]}
+    apps = {app["appID"]: app for app in RUN["apps"]}
     for app_id in APPS:  # the same uvicorn options after the executable and the app folder
         assert app_command(app_id, apps[app_id]["appPort"])[3:] == [str(arg) for arg in apps[app_id]["command"][3:]]
     node = apps["notifications"]  # the same V8 options before the script, which runs from its folder
     assert app_command("notifications", node["appPort"])[1:-1] == node["command"][1:-1]
     assert app_command("notifications", node["appPort"])[-1].endswith(f"/apps/notifications/{node['command'][-1]}")
-    assert run["common"]["appHealthProbeInterval"] == HEALTH_PROBE_INTERVAL_S
-    assert run["common"]["appHealthProbeTimeout"] == HEALTH_PROBE_TIMEOUT_MS
-    assert run["common"]["appHealthThreshold"] == HEALTH_THRESHOLD
+    assert RUN["common"]["appHealthProbeInterval"] == HEALTH_PROBE_INTERVAL_S
+    assert RUN["common"]["appHealthProbeTimeout"] == HEALTH_PROBE_TIMEOUT_MS
+    assert RUN["common"]["appHealthThreshold"] == HEALTH_THRESHOLD
 
 
 def test_the_sidecars_refuse_bodies_the_apps_could_not_take() -> None:
-    run = yaml.safe_load((ROOT / "dapr.yaml").read_text())
-    assert run["common"]["maxBodySize"] == MAX_BODY_SIZE == "1Mi"  # the tests' sidecars too
+    assert RUN["common"]["maxBodySize"] == MAX_BODY_SIZE == "1Mi"  # the tests' sidecars too
     assert MAX_BODY_BYTES == 2 * 1024 * 1024  # room for the CloudEvent around a 1 MiB publish
 
 
