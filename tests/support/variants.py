@@ -3,10 +3,9 @@
 `components/` is the default: Redis Streams for pub/sub, Redis for state. A variant is a
 folder under `components/variants/` holding only the components that differ, each with
 the name of the default component it replaces, and of it only its type and connection:
-who loads it, who may publish and hear each topic, and a state store's outbox come from
-the default, so an app or a topic is named in `components/` alone. A run's resources
-folder is `components/` with those files laid over it. Variants combine with `+`
-(`rabbitmq+postgres`).
+who loads it and who may publish and hear each topic come from the default, so an app or a
+topic is named in `components/` alone. A run's resources folder is `components/` with
+those components laid over it. Variants combine with `+` (`rabbitmq+postgres`).
 """
 
 import shutil
@@ -80,7 +79,7 @@ class Variant:
 
     def resources(self, into: Path) -> Path:
         """The resources folder for daprd: `components/` itself for the default, else a
-        copy of it in `into` with each variant file laid over the file it replaces."""
+        copy of it in `into` with each variant component in place of its default."""
         if self.default:
             return COMPONENTS
         into.mkdir(parents=True, exist_ok=True)
@@ -88,25 +87,38 @@ class Variant:
             shutil.copy(path, into / path.name)
         for folder in self.folders:
             for path in sorted((VARIANTS / folder).glob("*.yaml")):
-                (into / path.name).write_text(yaml.safe_dump(laid_over(path), sort_keys=False))
+                made = {c["metadata"]["name"]: c for c in variant_components(path)}
+                documents = [made.get(d["metadata"]["name"], d) for d in _documents(into / path.name)]
+                (into / path.name).write_text(yaml.safe_dump_all(documents, sort_keys=False))
         return into
 
 
-def laid_over(variant: Path) -> dict[str, Any]:
-    """The component a variant file makes: its own type and connection, with the scopes
-    and topic scopes of the default component of its name."""
-    component, default = _component(variant), COMPONENTS / variant.name
-    if not default.exists() or component["metadata"]["name"] != _component(default)["metadata"]["name"]:
-        raise ValueError(f"{variant} must replace the component of the same name in {default}")
+def variant_components(path: Path) -> list[dict[str, Any]]:
+    """The components a variant file makes, each laid over the default component of its
+    name, which the file of the same name in components/ holds."""
+    default = COMPONENTS / path.name
+    found = _documents(default) if default.exists() else []
+    defaults = {d["metadata"]["name"]: d for d in found if d["kind"] == "Component"}
+    made = []
+    for component in _documents(path):
+        name = component["metadata"]["name"]
+        if name not in defaults:
+            raise ValueError(f"{path}: {name} must replace the component of its name in {default}")
+        made.append(laid_over(component, defaults[name]))
+    return made
+
+
+def laid_over(component: dict[str, Any], default: dict[str, Any]) -> dict[str, Any]:
+    """A variant component as daprd gets it: its own type and connection, with the scopes
+    and topic scopes of the default it replaces."""
     repeated = [item["name"] for item in component["spec"]["metadata"] if item["name"] in FROM_THE_DEFAULT]
     if "scopes" in component or repeated:
-        raise ValueError(f"{variant}: leave out {', '.join(repeated or ['scopes'])}; it comes from {default}")
-    base = _component(default)
-    kept = [item for item in base["spec"]["metadata"] if item["name"] in FROM_THE_DEFAULT]
+        name = component["metadata"]["name"]
+        raise ValueError(f"{name}: leave out {', '.join(repeated or ['scopes'])}; it comes from components/")
+    kept = [item for item in default["spec"]["metadata"] if item["name"] in FROM_THE_DEFAULT]
     spec = {**component["spec"], "metadata": [*component["spec"]["metadata"], *kept]}
-    return {**component, "spec": spec, "scopes": base["scopes"]}
+    return {**component, "spec": spec, "scopes": default["scopes"]}
 
 
-def _component(path: Path) -> dict[str, Any]:
-    (document,) = [d for d in yaml.safe_load_all(path.read_text()) if d]
-    return document
+def _documents(path: Path) -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all(path.read_text()) if d]

@@ -16,7 +16,7 @@ from storefront.app import create_app as create_storefront
 from tests.support.scopes import scopes
 from tests.support.subscriptions import served
 from tests.support.system import APP_IDS
-from tests.support.variants import VARIANTS, laid_over
+from tests.support.variants import VARIANTS, variant_components
 
 ROOT = Path(__file__).resolve().parents[2]
 # The operator console replays a dead letter to the topic it came from.
@@ -30,7 +30,7 @@ SECRET_REF = {"secretKeyRef": {"name": "redis", "key": "password"}}
 
 def documents(path: Path) -> list[dict[str, Any]]:
     if path.is_relative_to(VARIANTS):
-        return [laid_over(path)]
+        return variant_components(path)
     return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
 
 
@@ -75,7 +75,7 @@ def pubsubs() -> list[tuple[Path, dict[str, Any]]]:
 
 
 def label(item: tuple[Path, dict[str, Any]]) -> str:
-    return str(item[0].relative_to(ROOT))
+    return f"{item[0].relative_to(ROOT)}:{item[1]['metadata']['name']}"
 
 
 @pytest.mark.parametrize(("path", "component"), pubsubs(), ids=map(label, pubsubs()))
