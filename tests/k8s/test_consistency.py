@@ -79,10 +79,12 @@ def test_the_sidecar_and_the_app_are_configured_as_dapr_yaml_says(
     for name in common.get("env", {}):
         assert name in {env["name"] for env in container["env"]}, name
     # The app listens on loopback, so each probe asks it from inside the container: with
-    # bash's /dev/tcp (the Debian-based images) or busybox's wget (shipping's).
+    # bash's /dev/tcp (the Debian-based images) or busybox's wget (shipping's), at the
+    # APP_PORT the kubelet puts in.
     port, path = app["appPort"], common["appHealthCheckPath"]
+    assert {"name": "APP_PORT", "value": str(port)} in container["env"]
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-        command = " ".join(container[probe]["exec"]["command"])
+        command = " ".join(container[probe]["exec"]["command"]).replace("$(APP_PORT)", str(port))
         assert f"http://127.0.0.1:{port}{path}" in command or (
             f"/dev/tcp/127.0.0.1/{port} " in command and f"GET {path} " in command
         ), probe
