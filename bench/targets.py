@@ -8,9 +8,11 @@ from bench.onehop.measure import Outcome
 from bench.plan import OVERLOAD_SHARE
 from bench.saga import SHED, Overload, SagaOutcome
 from bench.stats import mid
+from tests.support.sidecars import RUN_APPS
 
-PYTHON_APPS = ("storefront", "orders", "inventory", "payments")
-NODE_APPS = ("notifications",)
+# The apps of dapr.yaml by language, as their commands start them.
+PYTHON_APPS = tuple(app["appID"] for app in RUN_APPS if app["command"][0] == "uvicorn")
+NODE_APPS = tuple(app["appID"] for app in RUN_APPS if app["command"][0] == "node")
 PYTHON_APP_MB, NODE_APP_MB, DAPRD_PRIVATE_MB = 80, 120, 30
 SAGA_P50_MS, SAGA_P99_MS = 25, 50
 CPU_MS_PER_ORDER = 15

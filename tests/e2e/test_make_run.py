@@ -21,16 +21,13 @@ from tests.support.broker import Broker
 from tests.support.credentials import read_redis_password
 from tests.support.histories import is_shipped_history
 from tests.support.processes import Process
-from tests.support.sidecars import ROOT, answers, require_tool
+from tests.support.sidecars import ROOT, RUN_APPS, answers, require_tool
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
-# What `make run` listens on (dapr.yaml, tools/run.sh).
-APPS = {
-    "storefront": (8000, 3500), "orders": (8001, 3501), "inventory": (8002, 3502),
-    "payments": (8003, 3503), "shipping": (8004, 3504), "notifications": (8005, 3505),
-}
+# What `make run` listens on (dapr.yaml, tools/run.sh): each app's port and its sidecar's.
+APPS = {app["appID"]: (app["appPort"], app["daprHTTPPort"]) for app in RUN_APPS}
 ZIPKIN = "http://127.0.0.1:9411"
 PORTS = {
     "redis": 6380,

@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DAPRD = Path.home() / ".dapr" / "bin" / "daprd"
 DAPR_CONFIG = ROOT / "dapr-config" / "config.yaml"
 # Every app, as dapr.yaml lists them.
-APP_IDS = tuple(app["appID"] for app in yaml.safe_load((ROOT / "dapr.yaml").read_text())["apps"])
+RUN_APPS = yaml.safe_load((ROOT / "dapr.yaml").read_text())["apps"]
+APP_IDS = tuple(app["appID"] for app in RUN_APPS)
 START_TIMEOUT = 30.0
 # The sidecars' request limit, as dapr.yaml sets it (tests/unit/test_wiring.py checks).
 MAX_BODY_SIZE = "1Mi"

@@ -59,6 +59,12 @@ def test_a_variant_component_without_a_default_of_its_name_is_refused(tmp_path: 
         variant_components(tmp_path / "stores.yaml")
 
 
+def test_every_state_store_has_its_postgresql_variant() -> None:
+    stores = {d["metadata"]["name"] for d in documents(COMPONENTS / "stores.yaml")}
+    on_postgresql = {d["metadata"]["name"] for d in documents(VARIANTS / "postgres" / "stores.yaml")}
+    assert on_postgresql == stores, "each store of components/stores.yaml, in components/variants/postgres/stores.yaml"
+
+
 @pytest.mark.parametrize("repeated", ["scopes", "publishingScopes"])
 def test_a_variant_file_that_repeats_what_comes_from_the_default_is_refused(tmp_path: Path, repeated: str) -> None:
     pubsub = component(VARIANTS / "rabbitmq" / "pubsub.yaml", "pubsub")
