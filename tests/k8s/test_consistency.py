@@ -71,6 +71,7 @@ def test_the_sidecar_and_the_app_are_configured_as_dapr_yaml_says(
     assert notes["dapr.io/app-health-check-path"] == common["appHealthCheckPath"]
     assert notes["dapr.io/app-health-probe-timeout"] == str(common["appHealthProbeTimeout"])
     assert notes["dapr.io/app-health-threshold"] == str(common["appHealthThreshold"])
+    assert notes["dapr.io/app-max-concurrency"] == str(common["appMaxConcurrency"])
     assert notes["dapr.io/max-body-size"] == common["maxBodySize"]
     assert container["ports"] == [{"name": "http", "containerPort": app["appPort"]}]
     for name, value in app.get("env", {}).items():

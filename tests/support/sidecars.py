@@ -29,6 +29,7 @@ MAX_BODY_SIZE = "1Mi"
 HEALTH_PROBE_INTERVAL_S = 1
 HEALTH_PROBE_TIMEOUT_MS = 900
 HEALTH_THRESHOLD = 5  # failures in a row
+APP_MAX_CONCURRENCY = 16  # deliveries a sidecar has its app handle at once
 
 
 def require_tool(path: str | Path, install: str) -> str:
@@ -136,7 +137,8 @@ class AppWithSidecar:
              "--enable-app-health-check", "--app-health-check-path", "/healthz",
              "--app-health-probe-interval", str(HEALTH_PROBE_INTERVAL_S),
              "--app-health-probe-timeout", str(HEALTH_PROBE_TIMEOUT_MS),
-             "--app-health-threshold", str(HEALTH_THRESHOLD)],
+             "--app-health-threshold", str(HEALTH_THRESHOLD),
+             "--app-max-concurrency", str(APP_MAX_CONCURRENCY)],
             self._log_dir,
             env={**sidecar_environment(self._redis_port), **self._sidecar_env, **self._env},
         )

@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 from common.apps import MAX_BODY_BYTES
 from contracts.names import FACT_TOPICS, PUBSUB, EventType, Topic
 from tests.support.sidecars import (
+    APP_MAX_CONCURRENCY,
     HEALTH_PROBE_INTERVAL_S,
     HEALTH_PROBE_TIMEOUT_MS,
     HEALTH_THRESHOLD,
@@ -146,6 +147,7 @@ def test_the_tests_run_apps_and_sidecars_as_dapr_yaml_does() -> None:
     assert RUN["common"]["appHealthProbeInterval"] == HEALTH_PROBE_INTERVAL_S
     assert RUN["common"]["appHealthProbeTimeout"] == HEALTH_PROBE_TIMEOUT_MS
     assert RUN["common"]["appHealthThreshold"] == HEALTH_THRESHOLD
+    assert RUN["common"]["appMaxConcurrency"] == APP_MAX_CONCURRENCY
 
 
 def test_the_sidecars_refuse_bodies_the_apps_could_not_take() -> None:
