@@ -8,10 +8,9 @@ from bench.onehop.measure import Outcome
 from bench.plan import OVERLOAD_SHARE
 from bench.saga import SHED, Overload, SagaOutcome
 from bench.stats import mid
-from tests.support.sidecars import RUN_APPS
+from tests.support.sidecars import PYTHON_APPS, RUN_APPS
 
-# The apps of dapr.yaml by language, as their commands start them.
-PYTHON_APPS = tuple(app["appID"] for app in RUN_APPS if app["command"][0] == "uvicorn")
+# The Node.js apps of dapr.yaml, as their commands start them (the Python ones: PYTHON_APPS).
 NODE_APPS = tuple(app["appID"] for app in RUN_APPS if app["command"][0] == "node")
 PYTHON_APP_MB, NODE_APP_MB, DAPRD_PRIVATE_MB = 80, 120, 30
 SAGA_P50_MS, SAGA_P99_MS = 25, 50

@@ -20,8 +20,11 @@ ROOT = Path(__file__).resolve().parents[2]
 DAPRD = Path.home() / ".dapr" / "bin" / "daprd"
 DAPR_CONFIG = ROOT / "dapr-config" / "config.yaml"
 # Every app, as dapr.yaml lists them.
-RUN_APPS = yaml.safe_load((ROOT / "dapr.yaml").read_text())["apps"]
+RUN = yaml.safe_load((ROOT / "dapr.yaml").read_text())
+RUN_APPS = RUN["apps"]
 APP_IDS = tuple(app["appID"] for app in RUN_APPS)
+# The Python apps: those dapr.yaml starts under uvicorn.
+PYTHON_APPS = tuple(app["appID"] for app in RUN_APPS if app["command"][0] == "uvicorn")
 START_TIMEOUT = 30.0
 # The sidecars' request limit, as dapr.yaml sets it (tests/unit/test_wiring.py checks).
 MAX_BODY_SIZE = "1Mi"

@@ -17,14 +17,15 @@ from tests.support.sidecars import (
     HEALTH_PROBE_TIMEOUT_MS,
     HEALTH_THRESHOLD,
     MAX_BODY_SIZE,
+    PYTHON_APPS,
+    RUN,
     app_command,
 )
 from tests.support.subscriptions import served
 
 ROOT = Path(__file__).resolve().parents[2]
-RUN = yaml.safe_load((ROOT / "dapr.yaml").read_text())
-# The apps as dapr.yaml runs them: the Python ones by their factory, `<app-id>.app:create_app`.
-APPS = {a["appID"]: import_module(f"{a['appID']}.app").create_app for a in RUN["apps"] if a["command"][0] == "uvicorn"}
+# The Python apps by their factory, `<app-id>.app:create_app`.
+APPS = {app_id: import_module(f"{app_id}.app").create_app for app_id in PYTHON_APPS}
 POLYGLOT_APPS = [a["appID"] for a in RUN["apps"] if a["appID"] not in APPS]  # their own tests check their routes
 # Each app has a state store of its own, named after it.
 STORES = {f"{a['appID']}-store": a["appID"] for a in RUN["apps"]}
